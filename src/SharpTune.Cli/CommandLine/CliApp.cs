@@ -1,0 +1,167 @@
+using System.Text;
+
+namespace SharpTune.Cli.CommandLine;
+
+/// <summary>
+/// Parses arguments against a tree of <see cref="CliCommand"/>s, prints help, runs the chosen verb and maps
+/// failures onto exit codes: 0 success, 1 user error (one line on stderr), 2 internal error.
+/// </summary>
+public sealed class CliApp
+{
+    /// <summary>Exit code for success.</summary>
+    public const int Success = 0;
+
+    /// <summary>Exit code for bad input or a bad flag.</summary>
+    public const int UserError = 1;
+
+    /// <summary>Exit code for a bug or an unexpected failure.</summary>
+    public const int InternalError = 2;
+
+    private readonly CliCommand _root;
+
+    /// <summary>Creates an app around the root command (its name is the program name).</summary>
+    public CliApp(CliCommand root) => _root = root;
+
+    /// <summary>Runs with the given arguments and streams; returns the exit code.</summary>
+    public int Run(string[] args, TextWriter stdout, TextWriter stderr, TextReader stdin)
+    {
+        var verbose = args.Contains("--verbose");
+        try
+        {
+            return RunCore(args, stdout, stderr, stdin, verbose);
+        }
+        catch (UserException e)
+        {
+            stderr.WriteLine($"error: {e.Message}");
+            if (verbose) stderr.WriteLine(e);
+            return UserError;
+        }
+        catch (Exception e)
+        {
+            stderr.WriteLine($"internal error: {e.GetType().Name}: {e.Message}");
+            stderr.WriteLine(verbose ? e.ToString() : "(run again with --verbose for the stack trace)");
+            return InternalError;
+        }
+    }
+
+    private int RunCore(string[] args, TextWriter stdout, TextWriter stderr, TextReader stdin, bool verbose)
+    {
+        var command = _root;
+        var path = new List<string> { _root.Name };
+        int i = 0;
+        while (i < args.Length && command.Subcommands.Count > 0)
+        {
+            var a = args[i];
+            if (a is "--verbose") { i++; continue; }
+            if (a is "--help" or "-h" or "help")
+            {
+                stdout.Write(GroupHelp(command, path));
+                return Success;
+            }
+            var sub = command.Subcommands.FirstOrDefault(c => c.Name == a);
+            if (sub is null)
+                throw new UserException($"unknown command '{a}' for '{string.Join(' ', path)}'; expected one of: {string.Join(", ", command.Subcommands.Select(c => c.Name))}");
+            command = sub;
+            path.Add(a);
+            i++;
+        }
+        if (command.Subcommands.Count > 0)
+        {
+            if (command == _root) { stdout.Write(GroupHelp(command, path)); return Success; }
+            throw new UserException($"'{string.Join(' ', path)}' needs a sub-command: {string.Join(", ", command.Subcommands.Select(c => c.Name))}");
+        }
+
+        var values = new Dictionary<string, List<string>>(StringComparer.Ordinal);
+        var positionals = new List<string>();
+        var specs = command.Options.ToDictionary(o => o.Name, StringComparer.Ordinal);
+        for (; i < args.Length; i++)
+        {
+            var a = args[i];
+            if (a is "--help" or "-h")
+            {
+                stdout.Write(LeafHelp(command, path));
+                return Success;
+            }
+            if (a == "--verbose") continue;
+            if (a == "--")
+            {
+                positionals.AddRange(args.Skip(i + 1));
+                break;
+            }
+            if (a.StartsWith("--", StringComparison.Ordinal) && a.Length > 2)
+            {
+                var body = a[2..];
+                string? inline = null;
+                var eq = body.IndexOf('=');
+                if (eq >= 0) { inline = body[(eq + 1)..]; body = body[..eq]; }
+                if (!specs.TryGetValue(body, out var spec))
+                    throw new UserException($"unknown option --{body} for '{string.Join(' ', path)}' (see --help)");
+                string value;
+                if (spec.IsFlag) value = inline ?? "true";
+                else if (inline is not null) value = inline;
+                else if (i + 1 < args.Length) value = args[++i];
+                else throw new UserException($"option --{body} needs a value ({spec.ValueName})");
+                if (!values.TryGetValue(body, out var list)) values[body] = list = [];
+                else if (!spec.Repeatable && !spec.IsFlag) throw new UserException($"option --{body} given more than once");
+                list.Add(value);
+                continue;
+            }
+            positionals.Add(a);
+        }
+
+        foreach (var spec in command.Options)
+            if (spec.Required && spec.Default is null && !values.ContainsKey(spec.Name))
+                throw new UserException($"missing required option --{spec.Name} for '{string.Join(' ', path)}' (see --help)");
+        var required = command.Arguments.Count(a => a.Required);
+        if (positionals.Count < required)
+            throw new UserException($"'{string.Join(' ', path)}' expects {string.Join(" ", command.Arguments.Select(a => a.Name))} (see --help)");
+        if (!command.Arguments.Any(a => a.Variadic) && positionals.Count > command.Arguments.Count)
+            throw new UserException($"unexpected argument '{positionals[command.Arguments.Count]}' for '{string.Join(' ', path)}' (see --help)");
+
+        var handler = command.Handler ?? throw new InvalidOperationException($"verb '{command.Name}' has no handler");
+        return handler(new ParsedArgs(command, values, positionals, verbose, stdout, stderr, stdin));
+    }
+
+    /// <summary>Help text for a group of verbs.</summary>
+    public static string GroupHelp(CliCommand group, IReadOnlyList<string> path)
+    {
+        var sb = new StringBuilder();
+        sb.Append("Usage: ").Append(string.Join(' ', path)).Append(" <command> [options]\n");
+        if (group.Description.Length > 0) sb.Append('\n').Append(group.Description.TrimEnd()).Append('\n');
+        sb.Append("\nCommands:\n");
+        var width = group.Subcommands.Max(c => c.Name.Length);
+        foreach (var c in group.Subcommands)
+            sb.Append("  ").Append(c.Name.PadRight(width + 2)).Append(c.Summary).Append('\n');
+        sb.Append("\nRun '").Append(string.Join(' ', path)).Append(" <command> --help' for a command's options.\n");
+        return sb.ToString();
+    }
+
+    /// <summary>Help text for a leaf verb.</summary>
+    public static string LeafHelp(CliCommand command, IReadOnlyList<string> path)
+    {
+        var sb = new StringBuilder();
+        sb.Append("Usage: ").Append(string.Join(' ', path));
+        foreach (var a in command.Arguments)
+            sb.Append(' ').Append(a.Required ? a.Name : $"[{a.Name}]").Append(a.Variadic ? "..." : "");
+        if (command.Options.Count > 0) sb.Append(" [options]");
+        sb.Append("\n\n").Append(command.Summary).Append('\n');
+        if (command.Description.Length > 0) sb.Append('\n').Append(command.Description.TrimEnd()).Append('\n');
+        if (command.Arguments.Count > 0)
+        {
+            sb.Append("\nArguments:\n");
+            foreach (var a in command.Arguments) sb.Append("  ").Append(a.Name.PadRight(24)).Append(a.Help).Append('\n');
+        }
+        sb.Append("\nOptions:\n");
+        foreach (var o in command.Options)
+        {
+            var left = o.IsFlag ? $"--{o.Name}" : $"--{o.Name} {o.ValueName}";
+            sb.Append("  ").Append(left.PadRight(34)).Append(' ').Append(o.Help);
+            if (o.Default is not null) sb.Append(" (default: ").Append(o.Default).Append(')');
+            if (o.Required) sb.Append(" (required)");
+            sb.Append('\n');
+        }
+        sb.Append("  ").Append("--verbose".PadRight(34)).Append(" Print stack traces on errors.\n");
+        sb.Append("  ").Append("--help".PadRight(34)).Append(" Show this help.\n");
+        return sb.ToString();
+    }
+}

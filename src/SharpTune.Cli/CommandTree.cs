@@ -1,0 +1,19 @@
+using SharpTune.Cli.CommandLine;
+using SharpTune.Cli.Commands;
+
+namespace SharpTune.Cli;
+
+/// <summary>The tree of verbs. Each area registers its verbs in its own file under Commands/.</summary>
+public static class CommandTree
+{
+    /// <summary>Builds the root command.</summary>
+    public static CliCommand Root()
+    {
+        var root = new CliCommand("sharptune", "Supervised fine-tuning of decoder LLMs, in C#.")
+        {
+            Description = "SharpTune prepares SFT data, tokenizes and masks it, and trains and runs decoder LLMs on its own compute engine.",
+        };
+        root.Add(VersionCommand.Create());
+        return root;
+    }
+}
