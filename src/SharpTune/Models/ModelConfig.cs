@@ -1,0 +1,91 @@
+namespace SharpTune.Models;
+
+/// <summary>The decoder architectures SharpTune runs.</summary>
+public enum ModelArchitecture
+{
+    /// <summary>Llama 2/3 (<c>LlamaForCausalLM</c>): no biases, optional llama3 RoPE scaling.</summary>
+    Llama,
+
+    /// <summary>Mistral (<c>MistralForCausalLM</c>): Llama's computation; sliding window unsupported beyond the context.</summary>
+    Mistral,
+
+    /// <summary>Qwen2 (<c>Qwen2ForCausalLM</c>): bias on q, k and v projections.</summary>
+    Qwen2,
+
+    /// <summary>Qwen3 (<c>Qwen3ForCausalLM</c>): per-head RMSNorm on q and k before RoPE, no biases.</summary>
+    Qwen3,
+}
+
+/// <summary>RoPE frequency scaling (<c>rope_scaling</c> in config.json); only type <c>llama3</c> is supported.</summary>
+/// <param name="Type">The scaling type, e.g. <c>llama3</c>.</param>
+/// <param name="Factor">Overall scale factor.</param>
+/// <param name="LowFreqFactor">llama3 low-frequency factor.</param>
+/// <param name="HighFreqFactor">llama3 high-frequency factor.</param>
+/// <param name="OriginalMaxPositionEmbeddings">Context length the base model was trained at.</param>
+public sealed record RopeScaling(string Type, double Factor, double LowFreqFactor, double HighFreqFactor, int OriginalMaxPositionEmbeddings);
+
+/// <summary>
+/// The Hugging Face <c>config.json</c> of a decoder checkpoint, as the engine needs it. Field names mirror HF's.
+/// </summary>
+public sealed record ModelConfig
+{
+    /// <summary>Which decoder family.</summary>
+    public required ModelArchitecture Architecture { get; init; }
+
+    /// <summary><c>hidden_size</c>.</summary>
+    public required int HiddenSize { get; init; }
+
+    /// <summary><c>num_hidden_layers</c>.</summary>
+    public required int NumLayers { get; init; }
+
+    /// <summary><c>num_attention_heads</c>.</summary>
+    public required int NumHeads { get; init; }
+
+    /// <summary><c>num_key_value_heads</c> (grouped-query attention; equals <see cref="NumHeads"/> for MHA).</summary>
+    public required int NumKvHeads { get; init; }
+
+    /// <summary><c>head_dim</c> (defaults to hidden_size / num_attention_heads when absent).</summary>
+    public required int HeadDim { get; init; }
+
+    /// <summary><c>intermediate_size</c> of the SwiGLU MLP.</summary>
+    public required int IntermediateSize { get; init; }
+
+    /// <summary><c>vocab_size</c>.</summary>
+    public required int VocabSize { get; init; }
+
+    /// <summary><c>rms_norm_eps</c>.</summary>
+    public double RmsNormEps { get; init; } = 1e-6;
+
+    /// <summary><c>rope_theta</c>.</summary>
+    public double RopeTheta { get; init; } = 10000.0;
+
+    /// <summary><c>rope_scaling</c>, or null.</summary>
+    public RopeScaling? RopeScaling { get; init; }
+
+    /// <summary><c>max_position_embeddings</c>.</summary>
+    public int MaxPositionEmbeddings { get; init; } = 4096;
+
+    /// <summary><c>tie_word_embeddings</c>: the LM head reuses the embedding matrix.</summary>
+    public bool TieWordEmbeddings { get; init; }
+
+    /// <summary><c>torch_dtype</c> as written (<c>float32</c>, <c>bfloat16</c>, <c>float16</c>).</summary>
+    public string TorchDtype { get; init; } = "float32";
+
+    /// <summary><c>bos_token_id</c> (int or list in HF; empty when absent).</summary>
+    public IReadOnlyList<int> BosTokenIds { get; init; } = [];
+
+    /// <summary><c>eos_token_id</c> (int or list in HF; empty when absent).</summary>
+    public IReadOnlyList<int> EosTokenIds { get; init; } = [];
+
+    /// <summary>Whether q/k/v projections carry a bias (Qwen2: true; <c>attention_bias</c> for Llama).</summary>
+    public bool AttentionBias { get; init; }
+
+    /// <summary>Whether q and k get a per-head RMSNorm before RoPE (Qwen3).</summary>
+    public bool QkNorm => Architecture == ModelArchitecture.Qwen3;
+
+    /// <summary>Total query width: heads × head_dim.</summary>
+    public int QueryDim => NumHeads * HeadDim;
+
+    /// <summary>Total key/value width: kv heads × head_dim.</summary>
+    public int KvDim => NumKvHeads * HeadDim;
+}
