@@ -1,0 +1,41 @@
+namespace SharpTune.Preprocessing;
+
+/// <summary>A chat message as the template sees it.</summary>
+/// <param name="Role"><c>system</c>, <c>user</c> or <c>assistant</c>.</param>
+/// <param name="Content">The message text.</param>
+public readonly record struct RenderMessage(string Role, string Content);
+
+/// <summary>
+/// Renders messages through a chat template (the model's Jinja <c>chat_template</c> or a built-in one). The prompt
+/// builder depends only on this seam, so training and inference render through the same object.
+/// </summary>
+public interface IChatRenderer
+{
+    /// <summary>Renders <paramref name="messages"/>; <paramref name="kwargs"/> are extra template variables (e.g. <c>enable_thinking</c>).</summary>
+    string Render(IReadOnlyList<RenderMessage> messages, bool addGenerationPrompt, IReadOnlyDictionary<string, object?> kwargs);
+
+    /// <summary>Whether this is the <c>completion</c> format: no template, prompt text followed directly by the answer.</summary>
+    bool IsCompletion { get; }
+}
+
+/// <summary>Tokenizes rendered text for preprocessing.</summary>
+public interface ITokenEncoder
+{
+    /// <summary>
+    /// Encodes <paramref name="text"/> without adding special tokens (the template already holds any BOS), returning
+    /// ids and each token's UTF-16 range in <paramref name="text"/>.
+    /// </summary>
+    (int[] Ids, CharSpan[] Offsets) Encode(string text);
+
+    /// <summary>Ids of special tokens; the one that directly follows an answer is its end-of-turn token.</summary>
+    IReadOnlySet<int> SpecialIds { get; }
+
+    /// <summary>The BOS id, or null; left truncation keeps a leading BOS.</summary>
+    int? BosId { get; }
+
+    /// <summary>The EOS id, or null (appended after completion-format answers when configured).</summary>
+    int? EosId { get; }
+
+    /// <summary>Decodes ids to text (for reports and masking inspection).</summary>
+    string Decode(ReadOnlySpan<int> ids);
+}
