@@ -11,7 +11,8 @@ namespace SharpTune.Preprocessing;
 /// A content-addressed store of tokenized datasets under <c>.cache/preprocessed/&lt;key&gt;/</c>. The key hashes every
 /// input that can change the tokens: the data file bytes, tokenizer.json and tokenizer_config.json bytes, the
 /// template text, every preprocessing option, and <see cref="PipelineVersion"/>. An entry holds <c>data.bin</c>
-/// (binary layout below) and <c>manifest.json</c> (all key components and the SHA-256 of data.bin). Entries are
+/// (binary layout below), <c>manifest.json</c> (all key components and the SHA-256 of data.bin) and <c>report.jsonl</c>
+/// (one line per truncated, dropped or mismatched sample). Entries are
 /// written into a temporary folder and renamed; a corrupted or partial entry fails its checksum and is rebuilt.
 /// </summary>
 public sealed class PreprocessCache
@@ -79,7 +80,7 @@ public sealed class PreprocessCache
     }
 
     /// <summary>Stores <paramref name="dataset"/> under <paramref name="key"/> with a manifest describing its inputs.</summary>
-    public void Save(string key, TokenizedDataset dataset, JsonObject manifest)
+    public void Save(string key, TokenizedDataset dataset, JsonObject manifest, IEnumerable<string>? reportLines = null)
     {
         Directory.CreateDirectory(Root);
         var final = EntryPath(key);
@@ -94,6 +95,7 @@ public sealed class PreprocessCache
             manifest["samples"] = dataset.Count;
             manifest["tokens"] = dataset.TokenCount;
             manifest["data_sha256"] = Convert.ToHexStringLower(SHA256.HashData(bytes));
+            File.WriteAllLines(Path.Combine(tmp, "report.jsonl"), reportLines ?? []);
             File.WriteAllText(Path.Combine(tmp, "manifest.json"), manifest.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
             if (Directory.Exists(final)) Directory.Delete(final, recursive: true);
             Directory.Move(tmp, final);

@@ -1,0 +1,132 @@
+using System.Diagnostics;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using SharpTune.Data.Sft;
+
+namespace SharpTune.Preprocessing;
+
+/// <summary>Everything a preprocessing run depends on; all of it goes into the cache key.</summary>
+public sealed record PreprocessInputs
+{
+    /// <summary>The dataset file (JSON array or JSONL).</summary>
+    public required string DataPath { get; init; }
+
+    /// <summary>How to read it; null detects the format from the keys.</summary>
+    public DatasetDescription? Description { get; init; }
+
+    /// <summary>Bytes of tokenizer.json.</summary>
+    public required byte[] TokenizerJson { get; init; }
+
+    /// <summary>Bytes of tokenizer_config.json (empty when there is none).</summary>
+    public required byte[] TokenizerConfigJson { get; init; }
+
+    /// <summary>The chat template's source text (or the built-in name's text).</summary>
+    public required string TemplateText { get; init; }
+
+    /// <summary>The renderer compiled from <see cref="TemplateText"/>.</summary>
+    public required IChatRenderer Renderer { get; init; }
+
+    /// <summary>The tokenizer.</summary>
+    public required ITokenEncoder Encoder { get; init; }
+
+    /// <summary>Masking, truncation and template options.</summary>
+    public required PreprocessOptions Options { get; init; }
+}
+
+/// <summary>The outcome of <see cref="PreprocessPipeline.Run"/>.</summary>
+/// <param name="Dataset">The tokenized samples.</param>
+/// <param name="Report">Counts and events (from this run, or as stored with the cache entry).</param>
+/// <param name="Key">The cache key.</param>
+/// <param name="FromCache">Whether the dataset was loaded from the cache.</param>
+/// <param name="EntryPath">The cache entry folder (holds data.bin, manifest.json and report.jsonl).</param>
+/// <param name="Seconds">Wall time of the run.</param>
+public sealed record PreprocessResult(TokenizedDataset Dataset, PreprocessReportSummary Report, string Key, bool FromCache, string EntryPath, double Seconds);
+
+/// <summary>Counts of a preprocessing run as stored in the cache manifest.</summary>
+public sealed record PreprocessReportSummary(int Records, int Kept, int Truncated, int Dropped, int RenderMismatches, long SupervisedTokens, long MaskedTokens);
+
+/// <summary>Loads records, tokenizes them through the cache, and writes the per-sample report beside the entry.</summary>
+public static class PreprocessPipeline
+{
+    /// <summary>The options as canonical JSON (fixed key order), as hashed into the cache key.</summary>
+    public static string CanonicalOptions(PreprocessOptions o, DatasetDescription? d)
+    {
+        var node = new JsonObject
+        {
+            ["cutoff_len"] = o.CutoffLen,
+            ["truncation"] = o.Truncation.ToString().ToLowerInvariant(),
+            ["train_on_prompt"] = o.TrainOnPrompt,
+            ["mask_history"] = o.MaskHistory,
+            ["train_on_eot"] = o.TrainOnEot,
+            ["think_block"] = o.ThinkBlock.ToString().ToLowerInvariant(),
+            ["allow_render_mismatch"] = o.AllowRenderMismatch,
+            ["default_system"] = o.DefaultSystem,
+            ["completion_eos"] = o.CompletionEos,
+            ["template_kwargs"] = new JsonObject(o.TemplateKwargs.OrderBy(kv => kv.Key, StringComparer.Ordinal)
+                .Select(kv => KeyValuePair.Create(kv.Key, JsonSerializer.SerializeToNode(kv.Value)))),
+            ["dataset_description"] = d is null ? null : JsonSerializer.SerializeToNode(d),
+        };
+        return node.ToJsonString();
+    }
+
+    /// <summary>Runs preprocessing, reusing a valid cache entry unless <paramref name="rebuild"/>.</summary>
+    public static PreprocessResult Run(PreprocessInputs inputs, PreprocessCache cache, bool rebuild, Action<string>? log = null)
+    {
+        var sw = Stopwatch.StartNew();
+        if (!File.Exists(inputs.DataPath)) throw new UserException($"{inputs.DataPath}: data file not found");
+        var dataBytes = File.ReadAllBytes(inputs.DataPath);
+        var options = CanonicalOptions(inputs.Options, inputs.Description);
+        var key = PreprocessCache.Key(new Dictionary<string, byte[]>
+        {
+            ["data"] = dataBytes,
+            ["tokenizer.json"] = inputs.TokenizerJson,
+            ["tokenizer_config.json"] = inputs.TokenizerConfigJson,
+            ["template"] = Encoding.UTF8.GetBytes(inputs.TemplateText),
+            ["options"] = Encoding.UTF8.GetBytes(options),
+        });
+        if (!rebuild)
+        {
+            var cached = cache.TryLoad(key, out var problem);
+            if (problem is not null) log?.Invoke(problem);
+            if (cached is not null && ReadSummary(cache.EntryPath(key)) is { } summary)
+                return new PreprocessResult(cached, summary, key, true, cache.EntryPath(key), sw.Elapsed.TotalSeconds);
+        }
+        var records = SftDatasetReader.Read(inputs.DataPath, inputs.Description);
+        var (dataset, report) = new SftPreprocessor(inputs.Renderer, inputs.Encoder, inputs.Options).Process(records);
+        var s = new PreprocessReportSummary(report.Records, report.Kept, report.Truncated, report.Dropped, report.RenderMismatches, report.SupervisedTokens, report.MaskedTokens);
+        var manifest = new JsonObject
+        {
+            ["data_file"] = Path.GetFullPath(inputs.DataPath),
+            ["inputs"] = new JsonObject
+            {
+                ["data"] = Sha256(dataBytes),
+                ["tokenizer.json"] = Sha256(inputs.TokenizerJson),
+                ["tokenizer_config.json"] = Sha256(inputs.TokenizerConfigJson),
+                ["template"] = Sha256(Encoding.UTF8.GetBytes(inputs.TemplateText)),
+            },
+            ["options"] = JsonNode.Parse(options),
+            ["report"] = JsonSerializer.SerializeToNode(s),
+        };
+        cache.Save(key, dataset, manifest, ReportLines(report));
+        return new PreprocessResult(dataset, s, key, false, cache.EntryPath(key), sw.Elapsed.TotalSeconds);
+    }
+
+    private static IEnumerable<string> ReportLines(PreprocessReport report) =>
+        report.Events.Select(e => JsonSerializer.Serialize(new
+        {
+            index = e.Index, source = e.Source, action = e.Action, original_length = e.OriginalLength, final_length = e.FinalLength, detail = e.Detail,
+        }));
+
+    private static PreprocessReportSummary? ReadSummary(string entry)
+    {
+        try
+        {
+            var manifest = JsonNode.Parse(File.ReadAllText(Path.Combine(entry, "manifest.json")));
+            return manifest?["report"]?.Deserialize<PreprocessReportSummary>();
+        }
+        catch (Exception e) when (e is IOException or JsonException) { return null; }
+    }
+
+    private static string Sha256(byte[] b) => Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(b));
+}
