@@ -55,7 +55,7 @@ internal static class PrepareCommands
                     System = a.RequiredString("system"),
                     SkipBadRows = a.Bool("skip-bad-rows"),
                 };
-                var summary = MovieLensPreparer.Prepare(options);
+                var summary = MovieLensPreparer.Prepare(options, a.Verbose ? a.Error : null);
                 a.Out.Write(summary.ToTable());
                 a.Out.WriteLine($"\nwrote {Path.Combine(options.OutputDirectory, MovieLensPreparer.TrainFile)}, {MovieLensPreparer.EvalFile}, {MovieLensPreparer.TestFile}, {MovieLensPreparer.SummaryFile}");
                 return CliApp.Success;

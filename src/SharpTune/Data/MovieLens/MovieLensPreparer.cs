@@ -13,9 +13,17 @@ public static class MovieLensPreparer
     /// <summary>File names written in the output directory.</summary>
     public const string TrainFile = "train.json", EvalFile = "eval.json", TestFile = "test_raw.jsonl", SummaryFile = "summary.json";
 
-    /// <summary>Runs the preparation and returns its summary (also saved as summary.json).</summary>
-    public static PrepareSummary Prepare(MovieLensPrepareOptions options)
+    /// <summary>
+    /// Runs the preparation and returns its summary (also saved as summary.json). When <paramref name="log"/> is
+    /// given, the time of each phase is written to it (timings never go into the outputs, which stay byte-identical).
+    /// </summary>
+    public static PrepareSummary Prepare(MovieLensPrepareOptions options, TextWriter? log = null)
     {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        void Phase(string what)
+        {
+            log?.WriteLine($"prepare: {what} done at {clock.Elapsed.TotalSeconds:0.000} s");
+        }
         options.Validate();
         var format = options.Format ?? MovieLensFormats.Detect(options.RatingsPath);
         if (!File.Exists(options.MoviesPath)) throw new UserException($"{options.MoviesPath}: file not found");
@@ -24,7 +32,9 @@ public static class MovieLensPreparer
         var movies = MovieLensReader.ReadMovies(options.MoviesPath, format, catalog, options.SkipBadRows);
         var table = new RatingTable();
         var ratings = MovieLensReader.ReadRatings(options.RatingsPath, format, catalog, table, options.SkipBadRows);
+        Phase("reading");
         var timelines = UserTimelines.Build(table, catalog);
+        Phase("timelines");
         table = null!; // the columns are copied into the timelines; let the GC have them
 
         var ratingCounts = new int[timelines.UserCount];
@@ -34,6 +44,7 @@ public static class MovieLensPreparer
         var inEval = EvalSelection(valCount, options.EvalSize, options.Seed);
 
         var counts = WriteOutputs(options, catalog, timelines, plan, inEval);
+        Phase("writing records");
         int kept = plan.SampleCount.Count(m => m > 0);
         var summary = new PrepareSummary
         {
@@ -97,38 +108,46 @@ public static class MovieLensPreparer
             using (var evalStream = Create(temps[1]))
             using (var testStream = Create(temps[2]))
             {
-                var train = new JsonArrayOutput(new ByteSink(trainStream));
-                var eval = new JsonArrayOutput(new ByteSink(evalStream));
-                var test = new ByteSink(testStream);
-                var formatter = new SftRecordFormatter(catalog, o.HistoryLength, o.Instruction, o.System);
-                int threshold = o.ThresholdTenths;
-                long valIndex = 0;
-                for (int u = 0; u < timelines.UserCount; u++)
+                var writer = new BackgroundBlockWriter();
+                var train = new JsonArrayOutput(new ByteSink(trainStream, writer));
+                var eval = new JsonArrayOutput(new ByteSink(evalStream, writer));
+                var test = new ByteSink(testStream, writer);
+                try
                 {
-                    int start = timelines.Offsets[u], userId = timelines.UserIds[u];
-                    for (int j = 0; j < plan.SampleCount[u]; j++)
+                    var formatter = new SftRecordFormatter(catalog, o.HistoryLength, o.Instruction, o.System);
+                    int threshold = o.ThresholdTenths;
+                    long valIndex = 0;
+                    for (int u = 0; u < timelines.UserCount; u++)
                     {
-                        int target = start + o.HistoryLength + j;
-                        bool yes = SftRecordFormatter.IsYes(timelines.Tenths[target], threshold);
-                        var split = plan.SplitOf(u, j);
-                        Count(counts, (int)split, yes);
-                        if (split == DatasetSplit.Train)
-                            formatter.Write(train.BeginItem(), timelines, target, yes, raw: false, userId);
-                        else if (split == DatasetSplit.Test)
+                        int start = timelines.Offsets[u], userId = timelines.UserIds[u];
+                        for (int j = 0; j < plan.SampleCount[u]; j++)
                         {
-                            formatter.Write(test, timelines, target, yes, raw: true, userId);
-                            test.Write("\n"u8);
-                        }
-                        else if (inEval[valIndex++])
-                        {
-                            Count(counts, 3, yes);
-                            formatter.Write(eval.BeginItem(), timelines, target, yes, raw: false, userId);
+                            int target = start + o.HistoryLength + j;
+                            bool yes = SftRecordFormatter.IsYes(timelines.Tenths[target], threshold);
+                            var split = plan.SplitOf(u, j);
+                            Count(counts, (int)split, yes);
+                            if (split == DatasetSplit.Train)
+                                formatter.Write(train.BeginItem(), timelines, target, yes, raw: false, userId);
+                            else if (split == DatasetSplit.Test)
+                            {
+                                formatter.Write(test, timelines, target, yes, raw: true, userId);
+                                test.Write("\n"u8);
+                            }
+                            else if (inEval[valIndex++])
+                            {
+                                Count(counts, 3, yes);
+                                formatter.Write(eval.BeginItem(), timelines, target, yes, raw: false, userId);
+                            }
                         }
                     }
+                    train.End();
+                    eval.End();
+                    test.Flush();
                 }
-                train.End();
-                eval.End();
-                test.Flush();
+                finally
+                {
+                    writer.Complete(); // also on failure: the thread must stop before the temporary files are deleted
+                }
                 trainStream.Flush(flushToDisk: false);
                 evalStream.Flush(flushToDisk: false);
                 testStream.Flush(flushToDisk: false);
