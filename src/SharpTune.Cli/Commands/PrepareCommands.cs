@@ -20,7 +20,8 @@ internal static class PrepareCommands
                 "Per user, ratings are sorted by (timestamp, movieId); every rating after the first --history-len becomes a\n" +
                 "sample whose input lists the previous --history-len movies with their ratings and whose output is Yes when\n" +
                 "the rating is >= --rating-threshold, else No. Writes train.json, eval.json (a sample of validation),\n" +
-                "test_raw.jsonl and summary.json into --out; summary.json is written last, after the others are complete.",
+                "test_raw.jsonl and summary.json into --out; summary.json is written last, after the others are complete.\n" +
+                "--verbose also prints the time of each phase on stderr.",
         }
             .Option("ratings", "ratings.csv (ml-latest) or u.data (ml-100k)", "PATH", required: true)
             .Option("movies", "movies.csv (ml-latest) or u.item (ml-100k)", "PATH", required: true)

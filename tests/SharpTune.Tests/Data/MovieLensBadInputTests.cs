@@ -73,6 +73,26 @@ public class MovieLensBadInputTests
     }
 
     [Fact]
+    public void OutputPathThatIsAFileIsAUserError()
+    {
+        using var f = new MovieLensTestFiles().Write(MovieLensTestFiles.PlainMovies(), "1,1,4.0,1\n");
+        File.WriteAllText(f.Out, "x");
+        Assert.Equal($"--out: {f.Out} is a file; expected a directory", Assert.Throws<UserException>(() => f.Prepare()).Message);
+    }
+
+    [Fact]
+    public void OnlyHeadersGiveEmptyOutputs()
+    {
+        using var f = new MovieLensTestFiles().Write("", "");
+        var s = f.Prepare();
+        Assert.Equal(0, s.Samples);
+        Assert.Equal("[]\n", File.ReadAllText(Path.Combine(f.Out, "train.json")));
+        Assert.Equal("[]\n", File.ReadAllText(Path.Combine(f.Out, "eval.json")));
+        Assert.Equal("", File.ReadAllText(Path.Combine(f.Out, "test_raw.jsonl")));
+        Assert.Contains("train             0            0            0       -  train.json", s.ToTable());
+    }
+
+    [Fact]
     public void WrongHeaderIsAUserErrorEvenWhenSkipping()
     {
         using var f = new MovieLensTestFiles();

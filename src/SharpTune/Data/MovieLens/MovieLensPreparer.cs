@@ -25,6 +25,8 @@ public static class MovieLensPreparer
             log?.WriteLine($"prepare: {what} done at {clock.Elapsed.TotalSeconds:0.000} s");
         }
         options.Validate();
+        if (File.Exists(options.OutputDirectory))
+            throw new UserException($"--out: {options.OutputDirectory} is a file; expected a directory");
         var format = options.Format ?? MovieLensFormats.Detect(options.RatingsPath);
         if (!File.Exists(options.MoviesPath)) throw new UserException($"{options.MoviesPath}: file not found");
 

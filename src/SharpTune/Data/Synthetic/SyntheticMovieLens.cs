@@ -50,6 +50,8 @@ public static class SyntheticMovieLens
     public static SyntheticMovieLensResult Generate(SyntheticMovieLensOptions options)
     {
         options.Validate();
+        if (File.Exists(options.OutputDirectory))
+            throw new UserException($"--out: {options.OutputDirectory} is a file; expected a directory");
         var rng = new SplitMix64(options.Seed);
         var movies = MakeMovies(options.Movies, rng);
         var moviesPath = Path.Combine(options.OutputDirectory, "movies.csv");
