@@ -37,7 +37,6 @@ public static class MovieLensPreparer
         Phase("reading");
         var timelines = UserTimelines.Build(table, catalog);
         Phase("timelines");
-        table = null!; // the columns are copied into the timelines; let the GC have them
 
         var ratingCounts = new int[timelines.UserCount];
         for (int u = 0; u < ratingCounts.Length; u++) ratingCounts[u] = timelines.RatingCount(u);
