@@ -15,6 +15,7 @@ public static class CommandTree
         };
         root.Add(VersionCommand.Create());
         root.Add(InitModelCommand.Create());
+        root.Add(ConvertCommand.Create());
         return root;
     }
 }
