@@ -207,3 +207,20 @@ public class SafetensorsReaderTests
         r.Dispose();
     }
 }
+
+public class TensorSourceExtensionsTests
+{
+    [Fact]
+    public void WidensEveryDtypeToSingle()
+    {
+        using var src = new InMemoryTensorSource();
+        src.Add("f", [3], [1.5f, -2f, 3.25f]);
+        ushort[] bf = [0x3FC0, 0xC000, 0x4050]; // 1.5, -2, 3.25 as bfloat16 bits
+        src.Add("b", TensorDType.BF16, [3], MemoryMarshal.AsBytes(bf.AsSpan()));
+        Half[] h = [(Half)1.5f, (Half)(-2f), (Half)3.25f];
+        src.Add("h", TensorDType.F16, [3], MemoryMarshal.AsBytes(h.AsSpan()));
+        foreach (var n in (string[])["f", "b", "h"]) Assert.Equal([1.5f, -2f, 3.25f], src.ReadSingles(n));
+        Assert.Throws<ArgumentException>(() => src.CopyToSingle("f", new float[2]));
+        Assert.Throws<KeyNotFoundException>(() => src.ReadSingles("x"));
+    }
+}

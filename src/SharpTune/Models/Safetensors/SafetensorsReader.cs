@@ -7,6 +7,8 @@ namespace SharpTune.Models.Safetensors;
 /// (see <c>SafetensorsHeader</c>) before the file is mapped; tensor bytes are then spans straight into the
 /// mapping, so opening costs no copy and the OS pages weights in on first use. One tensor is limited to 2 GiB
 /// (a span's length is an <see cref="int"/>); a larger one is refused when the file is opened.
+/// The mapping assumes the file is not truncated while open (SharpTune's writers replace files by rename, which
+/// leaves an open mapping intact); truncation by another program would fault on access, as with any mmap.
 /// </summary>
 public sealed unsafe class SafetensorsReader : ITensorSource
 {
@@ -68,10 +70,10 @@ public sealed unsafe class SafetensorsReader : ITensorSource
         {
             map = MemoryMappedFile.CreateFromFile(path, FileMode.Open, null, 0, MemoryMappedFileAccess.Read);
             view = map.CreateViewAccessor(0, 0, MemoryMappedFileAccess.Read);
-            byte* basePtr = null;
-            view.SafeMemoryMappedViewHandle.AcquirePointer(ref basePtr);
             if (view.Capacity < fileLength)
                 throw new UserException($"{path}: the file shrank while it was being opened");
+            byte* basePtr = null;
+            view.SafeMemoryMappedViewHandle.AcquirePointer(ref basePtr);
             byte* data = basePtr + view.PointerOffset + 8 + header.Length;
             return new SafetensorsReader(path, entries, metadata, map, view, data);
         }
