@@ -153,3 +153,28 @@ public class InitModelCommandTests
         Assert.True(File.Exists(dir.File("empty/model.safetensors")));
     }
 }
+
+public class ModelFolderTests
+{
+    [Fact]
+    public void OpensAndValidatesAnInitModelFolder()
+    {
+        using var dir = TestEnvironment.TempDir();
+        var tok = TinyModelFiles.WriteTokenizer(dir.File("tok"));
+        Assert.Equal(0, TinyModelFiles.Cli(TinyModelFiles.InitArgs("qwen2", tok, dir.File("m"))).Code);
+        using (var folder = ModelFolder.Open(dir.File("m")))
+        {
+            Assert.Equal(ModelArchitecture.Qwen2, folder.Config.Architecture);
+            Assert.Empty(folder.IgnoredTensors);
+            var bias = folder.Layout.Find(TensorRole.QueryBias, 1)!;
+            Assert.Equal("model.layers.1.self_attn.q_proj.bias", bias.Name);
+            Assert.All(folder.Weights.ReadSingles(bias.Name), x => Assert.Equal(0f, x));
+        }
+        // A config that no longer matches the weights is refused, naming the weights file.
+        var config = ModelConfigJson.Load(dir.File("m")) with { IntermediateSize = 50 };
+        ModelConfigJson.Save(dir.File("m/config.json"), config);
+        var e = Assert.Throws<UserException>(() => ModelFolder.Open(dir.File("m")));
+        Assert.Contains("model.safetensors: checkpoint does not match config.json", e.Message);
+        Assert.Contains("mlp.gate_proj.weight is [48, 32], config expects [50, 32]", e.Message);
+    }
+}

@@ -21,7 +21,14 @@ public static class SafetensorsWriter
             BitConverter.TryWriteBytes(len, (ulong)header.Length);
             stream.Write(len);
             stream.Write(header);
-            foreach (var info in infos) stream.Write(source.GetBytes(info.Name));
+            foreach (var info in infos)
+            {
+                var bytes = source.GetBytes(info.Name);
+                // A source whose bytes disagree with its own shape would yield a file every reader rejects.
+                if (bytes.Length != info.ByteLength)
+                    throw new InvalidOperationException($"tensor {info.Name}: source returned {bytes.Length} bytes for shape [{string.Join(", ", info.Shape)}] × {info.DType} ({info.ByteLength} bytes)");
+                stream.Write(bytes);
+            }
         });
     }
 
