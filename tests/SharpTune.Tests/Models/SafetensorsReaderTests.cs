@@ -168,8 +168,9 @@ public class SafetensorsReaderTests
         using var dir = TestEnvironment.TempDir();
         var path = dir.File("e.safetensors");
         File.WriteAllBytes(path, RawFile("{}      ", 0));
-        using var r = SafetensorsReader.Open(path);
-        Assert.Empty(r.Names);
+        using (var r = SafetensorsReader.Open(path)) Assert.Empty(r.Names);
+        File.WriteAllBytes(path, RawFile("{\"__metadata__\": null}", 0)); // Option<map> in the reference implementation
+        using (var r = SafetensorsReader.Open(path)) Assert.Empty(r.Metadata);
     }
 
     [Theory]

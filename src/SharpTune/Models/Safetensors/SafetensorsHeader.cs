@@ -47,7 +47,7 @@ internal static class SafetensorsHeader
             foreach (var prop in root.EnumerateObject())
             {
                 if (!seen.Add(prop.Name)) throw new UserException($"{file}: safetensors header names '{prop.Name}' twice");
-                if (prop.Name == "__metadata__") ReadMetadata(prop.Value, metadata, file);
+                if (prop.Name == "__metadata__") { if (prop.Value.ValueKind != JsonValueKind.Null) ReadMetadata(prop.Value, metadata, file); }
                 else entries.Add(ReadEntry(prop.Name, prop.Value, dataLength, file));
             }
             CheckLayout(entries, dataLength, file);
