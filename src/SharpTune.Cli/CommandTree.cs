@@ -16,6 +16,8 @@ public static class CommandTree
         root.Add(VersionCommand.Create());
         root.Add(PrepareCommands.Create());
         root.Add(DemoCommand.Create());
+        root.Add(InitModelCommand.Create());
+        root.Add(ConvertCommand.Create());
         return root;
     }
 }

@@ -25,6 +25,16 @@ public sealed class InMemoryTensorSource : ITensorSource
         _tensors[name] = (info, data.ToArray());
     }
 
+    /// <summary>Adds a tensor whose bytes this source takes over without copying (the caller must not change them).</summary>
+    internal void AddOwned(string name, TensorDType dtype, long[] shape, byte[] data)
+    {
+        var info = new TensorInfo(name, dtype, shape);
+        if (info.ByteLength != data.Length)
+            throw new ArgumentException($"tensor {name}: shape [{string.Join(", ", shape)}] × {dtype} needs {info.ByteLength} bytes, got {data.Length}");
+        if (!_tensors.ContainsKey(name)) _names.Add(name);
+        _tensors[name] = (info, data);
+    }
+
     /// <inheritdoc />
     public bool TryGetInfo(string name, out TensorInfo info)
     {

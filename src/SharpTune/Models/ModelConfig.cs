@@ -80,6 +80,33 @@ public sealed record ModelConfig
     /// <summary>Whether q/k/v projections carry a bias (Qwen2: true; <c>attention_bias</c> for Llama).</summary>
     public bool AttentionBias { get; init; }
 
+    /// <summary>
+    /// Whether <c>o_proj</c> carries a bias too: Llama and Qwen3 apply <c>attention_bias</c> to q, k, v and o;
+    /// Qwen2 has biases on q, k and v only.
+    /// </summary>
+    public bool OutputProjectionBias { get; init; }
+
+    /// <summary>
+    /// The attention window when a sliding window is active and shorter than <see cref="MaxPositionEmbeddings"/>
+    /// (Mistral <c>sliding_window</c>, Qwen <c>use_sliding_window</c>); null otherwise. The engine computes full
+    /// causal attention, which equals the windowed one only for sequences no longer than this: see
+    /// <see cref="EnsureContextSupported"/>.
+    /// </summary>
+    public int? SlidingWindow { get; init; }
+
+    /// <summary><c>initializer_range</c>: the standard deviation of transformers' random init (default 0.02).</summary>
+    public double InitializerRange { get; init; } = 0.02;
+
+    /// <summary>
+    /// Throws a <see cref="UserException"/> when a sequence of <paramref name="length"/> tokens would need the
+    /// sliding window that the engine does not implement (results would differ from transformers).
+    /// </summary>
+    public void EnsureContextSupported(int length, string what)
+    {
+        if (SlidingWindow is int w && length > w)
+            throw new UserException($"{what}: {length} tokens exceed the model's sliding_window of {w}; SharpTune computes full attention, which matches only up to {w} tokens");
+    }
+
     /// <summary>Whether q and k get a per-head RMSNorm before RoPE (Qwen3).</summary>
     public bool QkNorm => Architecture == ModelArchitecture.Qwen3;
 
