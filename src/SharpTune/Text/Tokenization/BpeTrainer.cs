@@ -52,7 +52,7 @@ public static class BpeTrainer
             int pos = 0;
             foreach (var m in addedMatches.Append(new AddedTokenMatch(-1, text.Length, text.Length)))
             {
-                var part = text[pos..m.Start];
+                var part = text.AsSpan(pos, m.Start - pos);
                 pieces.Clear();
                 scanner.FindMatches(part, pieces);
                 foreach (var (s, e, _) in pieces)

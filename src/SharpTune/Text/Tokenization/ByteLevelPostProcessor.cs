@@ -22,14 +22,22 @@ internal sealed class ByteLevelPostProcessor(bool trimOffsets, bool addPrefixSpa
             int trailing = 0;
             while (trailing < token.Length && IsSpace(token[token.Length - 1 - trailing])) trailing++;
             if (leading == 0 && trailing == 0) continue;
+            // HF trims after converting offsets to code points, so step over code points of the original text.
+            var text = tokens.Text;
             int s = tokens.Starts[i], e = tokens.Ends[i];
             if (leading > 0)
             {
                 bool isFirst = i == 0 || s == 0;
                 if (isFirst && addPrefixSpace && leading == 1) leading = 0;
-                s = Math.Min(s + leading, e);
+                for (int k = 0; k < leading && s < e; k++) s += s + 1 < text.Length && char.IsHighSurrogate(text[s]) && char.IsLowSurrogate(text[s + 1]) ? 2 : 1;
+                s = Math.Min(s, e);
             }
-            if (trailing > 0 && e >= trailing) e = Math.Max(e - trailing, s);
+            if (trailing > 0)
+            {
+                int back = e, k = 0;
+                for (; k < trailing && back > 0; k++) back -= back >= 2 && char.IsLowSurrogate(text[back - 1]) && char.IsHighSurrogate(text[back - 2]) ? 2 : 1;
+                if (k == trailing) e = Math.Max(back, s);
+            }
             tokens.Starts[i] = s;
             tokens.Ends[i] = e;
         }

@@ -15,6 +15,9 @@ internal sealed class TokenSink
     public bool[] Special = new bool[256];
     public int Count;
 
+    /// <summary>The text being encoded (lone surrogates already replaced).</summary>
+    public string Text = "";
+
     private NormalizedBuffer? _buffer;
     private int _wordStart;
 

@@ -121,7 +121,8 @@ public sealed class Tokenizer
     {
         var sink = scratch.Sink;
         sink.Clear();
-        ReadOnlySpan<char> t = ReplaceLoneSurrogates(text);
+        string t = ReplaceLoneSurrogates(text);
+        sink.Text = t;
         var st = scratch.State;
         st.Reset();
 
@@ -136,6 +137,7 @@ public sealed class Tokenizer
             pos = m.End;
         }
         if (pos < t.Length) AddPiece(t, pos, t.Length, scratch);
+        sink.Text = t;
 
         _preTokenizer?.PreTokenize(st);
 
@@ -191,7 +193,7 @@ public sealed class Tokenizer
     }
 
     /// <summary>Lone surrogates cannot be UTF-8; like the HF binding (which receives UTF-8) they become U+FFFD, one unit each.</summary>
-    internal static ReadOnlySpan<char> ReplaceLoneSurrogates(string text)
+    internal static string ReplaceLoneSurrogates(string text)
     {
         int i = text.AsSpan().IndexOfAnyInRange('\uD800', '\uDFFF');
         if (i < 0) return text;
@@ -204,7 +206,7 @@ public sealed class Tokenizer
             copy ??= text.ToCharArray();
             copy[i] = '\uFFFD';
         }
-        return copy is null ? text : copy;
+        return copy is null ? text : new string(copy);
     }
 
     /// <summary>
