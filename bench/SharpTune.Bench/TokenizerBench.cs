@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text;
-using Encoding = System.Text.Encoding;
 using System.Text.Json;
 using SharpTune.Text.Tokenization;
 

@@ -88,7 +88,7 @@ public sealed class Tokenizer
     /// Encodes one text. Added tokens (special or not) in the text are always recognised;
     /// <paramref name="addSpecialTokens"/> only controls the post-processor's template (BOS/EOS).
     /// </summary>
-    public Encoding Encode(string text, bool addSpecialTokens = true)
+    public TokenEncoding Encode(string text, bool addSpecialTokens = true)
     {
         ArgumentNullException.ThrowIfNull(text);
         var scratch = EncodeScratch.Current;
@@ -98,7 +98,7 @@ public sealed class Tokenizer
         var ids = sink.Ids.AsSpan(0, n).ToArray();
         var offsets = new TokenOffset[n];
         for (int i = 0; i < n; i++) offsets[i] = new TokenOffset(sink.Starts[i], sink.Ends[i]);
-        return new Encoding(this, ids, offsets, sink.Special.AsSpan(0, n).ToArray());
+        return new TokenEncoding(this, ids, offsets, sink.Special.AsSpan(0, n).ToArray());
     }
 
     /// <summary>Encodes only to count tokens (no result arrays); used by benchmarks and length checks.</summary>
@@ -110,9 +110,9 @@ public sealed class Tokenizer
     }
 
     /// <summary>Encodes many texts in parallel (results in input order).</summary>
-    public Encoding[] EncodeBatch(IReadOnlyList<string> texts, bool addSpecialTokens = true, int maxDegreeOfParallelism = -1)
+    public TokenEncoding[] EncodeBatch(IReadOnlyList<string> texts, bool addSpecialTokens = true, int maxDegreeOfParallelism = -1)
     {
-        var result = new Encoding[texts.Count];
+        var result = new TokenEncoding[texts.Count];
         Parallel.For(0, texts.Count, new ParallelOptions { MaxDegreeOfParallelism = maxDegreeOfParallelism }, i => result[i] = Encode(texts[i], addSpecialTokens));
         return result;
     }

@@ -32,7 +32,23 @@ internal static class TokenizerJsonLoader
         {
             throw new UserException($"{source}: not valid JSON (line {e.LineNumber + 1}, byte {e.BytePositionInLine}): {FirstSentence(e.Message)}");
         }
-        using (doc)
+        try
+        {
+            return Build(doc, source);
+        }
+        catch (InvalidOperationException e)
+        {
+            // System.Text.Json refuses strings holding lone surrogate escapes.
+            throw new UserException($"{source}: a string in the file is not valid Unicode: {FirstSentence(e.Message)}");
+        }
+        finally
+        {
+            doc.Dispose();
+        }
+    }
+
+    private static Tokenizer Build(JsonDocument doc, string source)
+    {
         {
             var ctx = new Ctx(source);
             var root = doc.RootElement;

@@ -6,11 +6,11 @@ namespace SharpTune.Text.Tokenization;
 /// <see cref="GetCodePointOffsets"/> converts them to Unicode code points, the unit Hugging Face's tokenizers
 /// reports (and the CLI prints). Special tokens added by the post-processor have offsets (0, 0).
 /// </summary>
-public sealed class Encoding
+public sealed class TokenEncoding
 {
     private readonly Tokenizer _tokenizer;
 
-    internal Encoding(Tokenizer tokenizer, int[] ids, TokenOffset[] offsets, bool[] specialTokensMask)
+    internal TokenEncoding(Tokenizer tokenizer, int[] ids, TokenOffset[] offsets, bool[] specialTokensMask)
     {
         _tokenizer = tokenizer;
         Ids = ids;
