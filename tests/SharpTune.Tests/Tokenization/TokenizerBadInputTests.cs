@@ -67,9 +67,9 @@ public sealed class TokenizerBadInputTests
     [Fact]
     public void BadModelContents()
     {
-        Assert.Contains("model.merges[0] names 'zz', which is not in model.vocab",
+        Assert.Contains("model.merges[0]: names 'zz', which is not in model.vocab",
             Fails(TinyJson().Replace("\"merges\":[\"a b\"]", "\"merges\":[\"zz b\"]")).Message);
-        Assert.Contains("model.merges[0] makes 'ba', which is not in model.vocab",
+        Assert.Contains("model.merges[0]: makes 'ba', which is not in model.vocab",
             Fails(TinyJson().Replace("\"merges\":[\"a b\"]", "\"merges\":[\"b a\"]")).Message);
         Assert.Contains("model.merges[0]: expected", Fails(TinyJson().Replace("\"merges\":[\"a b\"]", "\"merges\":[\"ab\"]")).Message);
         Assert.Contains("model.merges[0]: expected", Fails(TinyJson().Replace("\"merges\":[\"a b\"]", "\"merges\":[[\"a\"]]")).Message);

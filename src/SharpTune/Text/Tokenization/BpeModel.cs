@@ -22,7 +22,11 @@ internal sealed class BpeModel
     private readonly WordCache _cache = new(200_000);
     private readonly bool _plainSymbols;
 
-    public BpeModel(Dictionary<string, int> vocab, List<(string Left, string Right)> merges, string? unkToken, bool fuseUnk,
+    /// <remarks>
+    /// <paramref name="merges"/> are (left id, right id, merged id) in rank order; merged id -1 means "look up
+    /// left + right (less the continuing-subword prefix)". Ids must be in <paramref name="vocab"/>.
+    /// </remarks>
+    public BpeModel(Dictionary<string, int> vocab, List<(int Left, int Right, int Merged)> merges, string? unkToken, bool fuseUnk,
         bool byteFallback, bool ignoreMerges, string? continuingSubwordPrefix, string? endOfWordSuffix, string source)
     {
         _vocab = vocab;
@@ -49,14 +53,14 @@ internal sealed class BpeModel
         int prefixLength = Prefix?.Length ?? 0;
         for (int rank = 0; rank < merges.Count; rank++)
         {
-            var (a, b) = merges[rank];
-            if (!vocab.TryGetValue(a, out int ia))
-                throw new UserException($"{source}: model.merges[{rank}] names '{a}', which is not in model.vocab");
-            if (!vocab.TryGetValue(b, out int ib))
-                throw new UserException($"{source}: model.merges[{rank}] names '{b}', which is not in model.vocab");
-            string mergedToken = prefixLength > 0 && b.StartsWith(Prefix!, StringComparison.Ordinal) ? a + b[prefixLength..] : a + b;
-            if (!vocab.TryGetValue(mergedToken, out int im))
-                throw new UserException($"{source}: model.merges[{rank}] makes '{mergedToken}', which is not in model.vocab");
+            var (ia, ib, im) = merges[rank];
+            if (im < 0 || prefixLength > 0)
+            {
+                string a = _idToToken[ia]!, b = _idToToken[ib]!;
+                string mergedToken = prefixLength > 0 && b.StartsWith(Prefix!, StringComparison.Ordinal) ? a + b[prefixLength..] : a + b;
+                if (!vocab.TryGetValue(mergedToken, out im))
+                    throw new UserException($"{source}: model.merges[{rank}]: makes '{mergedToken}', which is not in model.vocab");
+            }
             _merges.Set(ia, ib, rank, im);
         }
 

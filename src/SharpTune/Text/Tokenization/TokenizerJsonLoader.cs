@@ -23,18 +23,22 @@ internal static class TokenizerJsonLoader
     public static Tokenizer Parse(ReadOnlySpan<byte> json, string source)
     {
         JsonDocument doc;
+        ModelTables tables;
         try
         {
-            var reader = new Utf8JsonReader(json, new JsonReaderOptions { MaxDepth = 256 });
-            doc = JsonDocument.ParseValue(ref reader);
+            (doc, tables) = Stream(json, new Ctx(source));
         }
         catch (JsonException e)
         {
             throw new UserException($"{source}: not valid JSON (line {e.LineNumber + 1}, byte {e.BytePositionInLine}): {FirstSentence(e.Message)}");
         }
+        catch (InvalidOperationException e)
+        {
+            throw new UserException($"{source}: a string in the file is not valid Unicode: {FirstSentence(e.Message)}");
+        }
         try
         {
-            return Build(doc, source);
+            return Build(doc, tables, source);
         }
         catch (InvalidOperationException e)
         {
@@ -47,7 +51,147 @@ internal static class TokenizerJsonLoader
         }
     }
 
-    private static Tokenizer Build(JsonDocument doc, string source)
+    // The model's vocab and merges (most of the file), read straight from the token stream.
+    private sealed class ModelTables
+    {
+        public Dictionary<string, int>? Vocab;
+        public List<(int, int, int)>? Merges;          // resolved while streaming (vocab came first)
+        public List<(string, string)>? MergeStrings;   // when merges came before vocab
+    }
+
+    /// <summary>
+    /// One pass over the file: model.vocab and model.merges go straight into their tables (building a DOM of
+    /// an 11 MB file costs more than the rest of loading); everything else is small and becomes a JsonDocument
+    /// (the model's other fields under "model").
+    /// </summary>
+    private static (JsonDocument Others, ModelTables Tables) Stream(ReadOnlySpan<byte> json, Ctx ctx)
+    {
+        var reader = new Utf8JsonReader(json, new JsonReaderOptions { MaxDepth = 256 });
+        var tables = new ModelTables();
+        if (!reader.Read()) throw ctx.Error("", "the file is empty (expected a JSON object)");
+        if (reader.TokenType != JsonTokenType.StartObject)
+        {
+            JsonDocument.ParseValue(ref reader).Dispose(); // reports malformed JSON first
+            throw ctx.Error("", "expected a JSON object at the top level");
+        }
+        using var buffer = new MemoryStream();
+        using (var w = new Utf8JsonWriter(buffer))
+        {
+            w.WriteStartObject();
+            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+            {
+                string name = reader.GetString()!;
+                reader.Read();
+                if (name == "model" && reader.TokenType == JsonTokenType.StartObject)
+                {
+                    w.WriteStartObject("model");
+                    while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+                    {
+                        string field = reader.GetString()!;
+                        reader.Read();
+                        if (field == "vocab" && reader.TokenType == JsonTokenType.StartObject) tables.Vocab = StreamVocab(ref reader, ctx);
+                        else if (field == "merges" && reader.TokenType == JsonTokenType.StartArray) StreamMerges(ref reader, ctx, tables);
+                        else
+                        {
+                            w.WritePropertyName(field);
+                            using var v = JsonDocument.ParseValue(ref reader);
+                            v.RootElement.WriteTo(w);
+                        }
+                    }
+                    w.WriteEndObject();
+                }
+                else
+                {
+                    w.WritePropertyName(name);
+                    using var v = JsonDocument.ParseValue(ref reader);
+                    v.RootElement.WriteTo(w);
+                }
+            }
+            if (reader.TokenType != JsonTokenType.EndObject) throw ctx.Error("", "truncated file (the top-level object does not end)");
+            w.WriteEndObject();
+        }
+        return (JsonDocument.Parse(buffer.ToArray()), tables);
+    }
+
+    private static Dictionary<string, int> StreamVocab(ref Utf8JsonReader reader, Ctx ctx)
+    {
+        var vocab = new Dictionary<string, int>(1 << 16, StringComparer.Ordinal);
+        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        {
+            string token = reader.GetString()!;
+            reader.Read();
+            if (reader.TokenType != JsonTokenType.Number || !reader.TryGetInt32(out int id) || id < 0)
+            {
+                if (reader.TokenType is JsonTokenType.StartObject or JsonTokenType.StartArray) reader.Skip();
+                throw ctx.Error($"model.vocab[{Escape.Json(token)}]", "expected a non-negative integer id");
+            }
+            vocab[token] = id;
+        }
+        return vocab;
+    }
+
+    // Merges are resolved to ids on the fly when the vocabulary is already known (HF writes it first): the
+    // token strings are looked up from a reused char buffer, so 150k+ merges allocate nothing each.
+    private static void StreamMerges(ref Utf8JsonReader reader, Ctx ctx, ModelTables tables)
+    {
+        var vocab = tables.Vocab;
+        var lookup = vocab?.GetAlternateLookup<ReadOnlySpan<char>>();
+        var ids = new List<(int, int, int)>(1 << 16);
+        var strings = vocab is null ? new List<(string, string)>(1 << 16) : null;
+        char[] buf = new char[256];
+        int i = 0;
+        while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
+        {
+            int la, lb;
+            if (reader.TokenType == JsonTokenType.String)
+            {
+                int n = CopyString(ref reader, ref buf, 0);
+                int sp = Array.IndexOf(buf, ' ', 0, n);
+                if (sp < 0) throw ctx.Error($"model.merges[{i}]", $"expected \"left right\" (two tokens separated by a space), got {Escape.Json(new string(buf, 0, n))}");
+                // Keep "left right" as left + right in the buffer for the merged lookup.
+                Array.Copy(buf, sp + 1, buf, sp, n - sp - 1);
+                la = sp;
+                lb = n - sp - 1;
+            }
+            else if (reader.TokenType == JsonTokenType.StartArray)
+            {
+                int count = 0;
+                la = lb = 0;
+                while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
+                {
+                    if (reader.TokenType != JsonTokenType.String || count >= 2) { reader.Skip(); count = 99; continue; }
+                    int n = CopyString(ref reader, ref buf, la);
+                    if (count == 0) la = n; else lb = n;
+                    count++;
+                }
+                if (count != 2) throw ctx.Error($"model.merges[{i}]", "expected \"left right\" or [\"left\", \"right\"]");
+            }
+            else throw ctx.Error($"model.merges[{i}]", "expected \"left right\" or [\"left\", \"right\"]");
+
+            if (lookup is { } l)
+            {
+                var left = buf.AsSpan(0, la);
+                var right = buf.AsSpan(la, lb);
+                if (!l.TryGetValue(left, out int a)) throw ctx.Error($"model.merges[{i}]", $"names '{left}', which is not in model.vocab");
+                if (!l.TryGetValue(right, out int b)) throw ctx.Error($"model.merges[{i}]", $"names '{right}', which is not in model.vocab");
+                ids.Add((a, b, l.TryGetValue(buf.AsSpan(0, la + lb), out int m) ? m : -1));
+            }
+            else strings!.Add((new string(buf, 0, la), new string(buf, la, lb)));
+            i++;
+        }
+        if (strings is null) tables.Merges = ids;
+        else tables.MergeStrings = strings;
+    }
+
+    // Copies the current string token into buf at offset; returns its length in chars.
+    private static int CopyString(ref Utf8JsonReader reader, ref char[] buf, int offset)
+    {
+        int max = reader.HasValueSequence ? checked((int)reader.ValueSequence.Length) : reader.ValueSpan.Length;
+        if (buf.Length < offset + max) Array.Resize(ref buf, Math.Max(buf.Length * 2, offset + max));
+        return reader.CopyString(buf.AsSpan(offset));
+    }
+
+    private static Tokenizer Build(JsonDocument doc, ModelTables tables, string source)
     {
         {
             var ctx = new Ctx(source);
@@ -58,7 +202,7 @@ internal static class TokenizerJsonLoader
                     throw ctx.Error(unsupported, "is not supported by SharpTune (expected null)");
             if (!root.TryGetProperty("model", out var modelJson) || modelJson.ValueKind != JsonValueKind.Object)
                 throw ctx.Error("model", "missing (expected an object describing the model)");
-            var model = ReadModel(modelJson, ctx);
+            var model = ReadModel(modelJson, tables, ctx);
             var added = ReadAddedTokens(root, model, ctx);
             var normalizer = Optional(root, "normalizer", ctx, ReadNormalizer);
             bool byteLevel = false;
@@ -134,46 +278,34 @@ internal static class TokenizerJsonLoader
         }
     }
 
-    private static BpeModel ReadModel(JsonElement m, Ctx ctx)
+    private static BpeModel ReadModel(JsonElement m, ModelTables tables, Ctx ctx)
     {
-        string type = m.TryGetProperty("type", out var t) && t.ValueKind == JsonValueKind.String ? t.GetString()! : (m.TryGetProperty("merges", out _) ? "BPE" : "");
+        string type = m.TryGetProperty("type", out var t) && t.ValueKind == JsonValueKind.String ? t.GetString()! : (tables.Merges is not null ? "BPE" : "");
         if (type is "WordPiece" or "Unigram" or "WordLevel")
             throw ctx.Error("model.type", $"model '{type}' is not supported yet (SharpTune supports BPE)");
         if (type != "BPE") throw ctx.Error("model.type", $"unknown model '{type}' (expected BPE)");
         if (m.TryGetProperty("dropout", out var d) && d.ValueKind != JsonValueKind.Null)
             throw ctx.Error("model.dropout", "BPE dropout is not supported (expected null)");
-        if (!m.TryGetProperty("vocab", out var v) || v.ValueKind != JsonValueKind.Object) throw ctx.Error("model.vocab", "missing (expected an object token -> id)");
-        var vocab = new Dictionary<string, int>(v.GetPropertyCount(), StringComparer.Ordinal);
-        foreach (var p in v.EnumerateObject())
-        {
-            if (p.Value.ValueKind != JsonValueKind.Number || !p.Value.TryGetInt32(out int id) || id < 0)
-                throw ctx.Error($"model.vocab[{Escape.Json(p.Name)}]", "expected a non-negative integer id");
-            vocab[p.Name] = id;
-        }
-        var mergesJson = ctx.Array(m, "merges", "model");
-        var merges = new List<(string, string)>(mergesJson.GetArrayLength());
-        int i = 0;
-        foreach (var e in mergesJson.EnumerateArray())
-        {
-            if (e.ValueKind == JsonValueKind.String)
-            {
-                var s = e.GetString()!;
-                int sp = s.IndexOf(' ');
-                if (sp < 0) throw ctx.Error($"model.merges[{i}]", $"expected \"left right\" (two tokens separated by a space), got {Escape.Json(s)}");
-                merges.Add((s[..sp], s[(sp + 1)..]));
-            }
-            else if (e.ValueKind == JsonValueKind.Array && e.GetArrayLength() == 2 && e[0].ValueKind == JsonValueKind.String && e[1].ValueKind == JsonValueKind.String)
-            {
-                merges.Add((e[0].GetString()!, e[1].GetString()!));
-            }
-            else throw ctx.Error($"model.merges[{i}]", "expected \"left right\" or [\"left\", \"right\"]");
-            i++;
-        }
+        var vocab = tables.Vocab ?? throw ctx.Error("model.vocab", "missing (expected an object token -> id)");
+        var merges = tables.Merges ?? ResolveMerges(tables.MergeStrings ?? throw ctx.Error("model.merges", "missing (expected an array)"), vocab, ctx);
         var prefix = ctx.NullableString(m, "continuing_subword_prefix", "model");
         var suffix = ctx.NullableString(m, "end_of_word_suffix", "model");
         if ((prefix?.Length ?? 0) + (suffix?.Length ?? 0) > 48) throw ctx.Error("model", "continuing_subword_prefix and end_of_word_suffix are too long (48 characters together at most)");
         return new BpeModel(vocab, merges, ctx.NullableString(m, "unk_token", "model"), ctx.Bool(m, "fuse_unk", "model", false),
             ctx.Bool(m, "byte_fallback", "model", false), ctx.Bool(m, "ignore_merges", "model", false), prefix, suffix, ctx.Error("", "").Message.TrimEnd(':', ' '));
+    }
+
+    private static List<(int, int, int)> ResolveMerges(List<(string, string)> strings, Dictionary<string, int> vocab, Ctx ctx)
+    {
+        var result = new List<(int, int, int)>(strings.Count);
+        for (int i = 0; i < strings.Count; i++)
+        {
+            var (a, b) = strings[i];
+            if (!vocab.TryGetValue(a, out int ia)) throw ctx.Error($"model.merges[{i}]", $"names '{a}', which is not in model.vocab");
+            if (!vocab.TryGetValue(b, out int ib)) throw ctx.Error($"model.merges[{i}]", $"names '{b}', which is not in model.vocab");
+            result.Add((ia, ib, vocab.TryGetValue(a + b, out int m) ? m : -1));
+        }
+        return result;
     }
 
     private static List<AddedToken> ReadAddedTokens(JsonElement root, BpeModel model, Ctx ctx)
