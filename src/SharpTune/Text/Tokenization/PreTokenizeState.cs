@@ -51,8 +51,7 @@ internal sealed class PreTokenizeState
             case SplitBehavior.Contiguous:
             case SplitBehavior.MergedWithPrevious:
             {
-                // Collect into ranges first: merging extends the last range.
-                int first = NextSplits.Count;
+                // Merging extends the current range; it is added when the next one starts.
                 bool previousMatch = false;
                 bool any = false;
                 int curS = 0, curE = 0;
@@ -68,13 +67,12 @@ internal sealed class PreTokenizeState
                     previousMatch = isMatch;
                 }
                 if (any) Add(offset + curS, offset + curE);
-                _ = first;
                 break;
             }
             case SplitBehavior.MergedWithNext:
             {
-                // Walk backwards: a match joins the split that follows it.
-                int insertAt = NextSplits.Count;
+                // Walk backwards: a match joins the split that follows it. Collected in reverse, then flipped.
+                int first = NextSplits.Count;
                 bool previousMatch = false;
                 bool any = false;
                 int curS = 0, curE = 0;
@@ -84,12 +82,13 @@ internal sealed class PreTokenizeState
                     if (isMatch && !previousMatch && any) curS = s;
                     else
                     {
-                        if (any && curE > curS) NextSplits.Insert(insertAt, PreTokenSplit.Text(offset + curS, offset + curE));
+                        if (any) Add(offset + curS, offset + curE);
                         curS = s; curE = e; any = true;
                     }
                     previousMatch = isMatch;
                 }
-                if (any && curE > curS) NextSplits.Insert(insertAt, PreTokenSplit.Text(offset + curS, offset + curE));
+                if (any) Add(offset + curS, offset + curE);
+                NextSplits.Reverse(first, NextSplits.Count - first);
                 break;
             }
         }
