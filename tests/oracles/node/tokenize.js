@@ -5,6 +5,7 @@
 //                        "decode": "...", "decode_special": "...", "decode_special_skip": "..."}
 //                       (ids/offsets: add_special_tokens false; *_special: true; offsets in Unicode code points)
 //   {"ids": [...]}   -> {"text": "...", "text_skip": "..."}  (decode with skip_special_tokens false / true)
+//   {"text": "...", "pair": "..."} -> {"ids", "offsets", "type_ids", "ids_special", "offsets_special", "type_ids_special"}
 'use strict';
 const fs = require('fs');
 const { Tokenizer } = require('@anush008/tokenizers');
@@ -19,6 +20,15 @@ async function main() {
     const rec = JSON.parse(line);
     if (rec.ids !== undefined) {
       out.push(JSON.stringify({ text: await tok.decode(rec.ids, false), text_skip: await tok.decode(rec.ids, true) }));
+      continue;
+    }
+    if (rec.pair !== undefined) {
+      const p = await tok.encode(rec.text, rec.pair, { addSpecialTokens: false });
+      const ps = await tok.encode(rec.text, rec.pair, { addSpecialTokens: true });
+      out.push(JSON.stringify({
+        ids: p.getIds(), offsets: p.getOffsets(), type_ids: p.getTypeIds(),
+        ids_special: ps.getIds(), offsets_special: ps.getOffsets(), type_ids_special: ps.getTypeIds(),
+      }));
       continue;
     }
     const plain = await tok.encode(rec.text, null, { addSpecialTokens: false });

@@ -98,7 +98,74 @@ public sealed class Tokenizer
         var ids = sink.Ids.AsSpan(0, n).ToArray();
         var offsets = new TokenOffset[n];
         for (int i = 0; i < n; i++) offsets[i] = new TokenOffset(sink.Starts[i], sink.Ends[i]);
-        return new TokenEncoding(this, ids, offsets, sink.Special.AsSpan(0, n).ToArray());
+        var special = sink.Special.AsSpan(0, n).ToArray();
+        var typeIds = new int[n];
+        if (addSpecialTokens && Template is { } template) template.SingleTypeIds(typeIds);
+        var sequenceIds = new int[n];
+        for (int i = 0; i < n; i++) if (special[i]) sequenceIds[i] = -1;
+        return new TokenEncoding(this, ids, offsets, special, typeIds, sequenceIds);
+    }
+
+    // The TemplateProcessing step of the post-processor, if any.
+    private TemplatePostProcessor? Template => FlattenPostProcessors().OfType<TemplatePostProcessor>().FirstOrDefault();
+
+    private IEnumerable<IPostProcessor> FlattenPostProcessors()
+    {
+        if (_postProcessor is null) return [];
+        return _postProcessor is SequencePostProcessor seq ? seq.Steps : [_postProcessor];
+    }
+
+    /// <summary>
+    /// Encodes a pair of texts (e.g. question and answer) like HF's <c>encode(a, b)</c>: each is encoded on its own;
+    /// with <paramref name="addSpecialTokens"/> the pair template arranges them, otherwise they are concatenated.
+    /// Offsets are relative to each sequence's own text; <see cref="TokenEncoding.SequenceIds"/> tells which.
+    /// </summary>
+    public TokenEncoding EncodePair(string text, string pair, bool addSpecialTokens = true)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        ArgumentNullException.ThrowIfNull(pair);
+        var scratch = EncodeScratch.Current;
+        var a = EncodeRaw(text, scratch);
+        var b = EncodeRaw(pair, scratch);
+        TokenSink? merged = null;
+        int[]? typeIds = null, sequenceIds = null;
+        foreach (var step in FlattenPostProcessors())
+        {
+            if (step is TemplatePostProcessor t)
+            {
+                if (!addSpecialTokens) continue;
+                if (t.Pair is null) throw new UserException($"{Source}: post_processor has no pair template");
+                merged = t.ProcessPair(a, b, out typeIds, out sequenceIds);
+            }
+            else if (merged is null)
+            {
+                step.Process(a, addSpecialTokens, this);
+                step.Process(b, addSpecialTokens, this);
+            }
+        }
+        if (merged is null)
+        {
+            merged = new TokenSink();
+            var types = new List<int>();
+            foreach (var (src, seq) in new[] { (a, 0), (b, 1) })
+                for (int i = 0; i < src.Count; i++) { merged.Add(src.Ids[i], src.Starts[i], src.Ends[i], false); types.Add(seq); }
+            typeIds = [.. types];
+            sequenceIds = [.. types];
+        }
+        int n = merged.Count;
+        var offsets = new TokenOffset[n];
+        for (int i = 0; i < n; i++) offsets[i] = new TokenOffset(merged.Starts[i], merged.Ends[i]);
+        return new TokenEncoding(this, merged.Ids.AsSpan(0, n).ToArray(), offsets, merged.Special.AsSpan(0, n).ToArray(), typeIds!, sequenceIds!);
+    }
+
+    // Encodes without post-processing into a fresh sink (pair encoding needs both sequences at once).
+    private TokenSink EncodeRaw(string text, EncodeScratch scratch)
+    {
+        EncodeToSink(text, false, scratch, postProcess: false);
+        var s = scratch.Sink;
+        var copy = new TokenSink { Text = s.Text };
+        for (int i = 0; i < s.Count; i++) copy.Add(s.Ids[i], s.Starts[i], s.Ends[i], false);
+        return copy;
     }
 
     /// <summary>Encodes only to count tokens (no result arrays); used by benchmarks and length checks.</summary>
@@ -117,7 +184,7 @@ public sealed class Tokenizer
         return result;
     }
 
-    internal void EncodeToSink(string text, bool addSpecialTokens, EncodeScratch scratch)
+    internal void EncodeToSink(string text, bool addSpecialTokens, EncodeScratch scratch, bool postProcess = true)
     {
         var sink = scratch.Sink;
         sink.Clear();
@@ -153,7 +220,7 @@ public sealed class Tokenizer
             sink.BeginWord(buffer, split.Start);
             _model.Tokenize(buffer.Chars.AsSpan(split.Start, split.End - split.Start), _byteLevel, scratch, sink);
         }
-        _postProcessor?.Process(sink, addSpecialTokens, this);
+        if (postProcess) _postProcessor?.Process(sink, addSpecialTokens, this);
     }
 
     // Normalizes one stretch of the original text between added tokens and appends it to the buffer as a split

@@ -481,33 +481,12 @@ internal static class TokenizerJsonLoader
                         specials[p.Name] = ids.EnumerateArray().Select(x => x.ValueKind == JsonValueKind.Number && x.TryGetInt32(out int v) && v >= 0 ? v : throw ctx.Error(sp + ".ids", "expected non-negative integers")).ToArray();
                     }
                 }
-                var before = new List<int>();
-                var after = new List<int>();
-                bool seenA = false;
-                int i = 0;
-                var description = new List<string>();
-                foreach (var piece in ctx.Array(e, "single", path).EnumerateArray())
-                {
-                    string pp = $"{path}.single[{i++}]";
-                    if (piece.TryGetProperty("Sequence", out var seq))
-                    {
-                        var sid = seq.TryGetProperty("id", out var x) ? x.GetString() : null;
-                        if (sid != "A") throw ctx.Error(pp, "the single template may only use sequence A");
-                        if (seenA) throw ctx.Error(pp, "sequence A appears twice");
-                        seenA = true;
-                        description.Add("$A");
-                    }
-                    else if (piece.TryGetProperty("SpecialToken", out var tok))
-                    {
-                        var name = tok.TryGetProperty("id", out var x) && x.ValueKind == JsonValueKind.String ? x.GetString()! : throw ctx.Error(pp, "expected SpecialToken.id");
-                        var ids = specials.TryGetValue(name, out var known) ? known : [idOf(name, pp)];
-                        (seenA ? after : before).AddRange(ids);
-                        description.Add(name);
-                    }
-                    else throw ctx.Error(pp, "expected {\"Sequence\": ...} or {\"SpecialToken\": ...}");
-                }
-                if (!seenA) throw ctx.Error(path + ".single", "the template must contain sequence A");
-                return new TemplatePostProcessor(before, after, $"TemplateProcessing(single: {string.Join(" ", description)})");
+                var single = ReadTemplate(ctx.Array(e, "single", path), $"{path}.single", specials, ctx, idOf, pair: false, out var singleText);
+                List<TemplatePiece>? pairTemplate = null;
+                string pairText = "";
+                if (e.TryGetProperty("pair", out var pairJson) && pairJson.ValueKind == JsonValueKind.Array)
+                    pairTemplate = ReadTemplate(pairJson, $"{path}.pair", specials, ctx, idOf, pair: true, out pairText);
+                return new TemplatePostProcessor(single, pairTemplate, $"TemplateProcessing(single: {singleText}{(pairTemplate is null ? "" : "; pair: " + pairText)})");
             }
             case "Sequence":
             {
@@ -519,6 +498,38 @@ internal static class TokenizerJsonLoader
             default:
                 throw ctx.Error(path + ".type", $"post-processor '{type}' is not supported (supported: TemplateProcessing, ByteLevel, Sequence)");
         }
+    }
+
+    private static List<TemplatePiece> ReadTemplate(JsonElement template, string path, Dictionary<string, int[]> specials, Ctx ctx, Func<string, string, int> idOf, bool pair, out string text)
+    {
+        var pieces = new List<TemplatePiece>();
+        var words = new List<string>();
+        int i = 0;
+        foreach (var piece in template.EnumerateArray())
+        {
+            string pp = $"{path}[{i++}]";
+            if (piece.ValueKind != JsonValueKind.Object) throw ctx.Error(pp, "expected {\"Sequence\": ...} or {\"SpecialToken\": ...}");
+            if (piece.TryGetProperty("Sequence", out var seq) && seq.ValueKind == JsonValueKind.Object)
+            {
+                var sid = seq.TryGetProperty("id", out var x) && x.ValueKind == JsonValueKind.String ? x.GetString() : null;
+                if (sid is not ("A" or "B") || (!pair && sid == "B")) throw ctx.Error(pp, pair ? "expected sequence A or B" : "the single template may only use sequence A");
+                if (pieces.Any(p => p.Sequence == sid[0])) throw ctx.Error(pp, $"sequence {sid} appears twice");
+                pieces.Add(new TemplatePiece(sid[0], [], ctx.Int(seq, "type_id", pp + ".Sequence", 0)));
+                words.Add("$" + sid);
+            }
+            else if (piece.TryGetProperty("SpecialToken", out var tok) && tok.ValueKind == JsonValueKind.Object)
+            {
+                var name = tok.TryGetProperty("id", out var x) && x.ValueKind == JsonValueKind.String ? x.GetString()! : throw ctx.Error(pp, "expected SpecialToken.id");
+                var ids = specials.TryGetValue(name, out var known) ? known : [idOf(name, pp)];
+                pieces.Add(new TemplatePiece('\0', ids, ctx.Int(tok, "type_id", pp + ".SpecialToken", 0)));
+                words.Add(name);
+            }
+            else throw ctx.Error(pp, "expected {\"Sequence\": ...} or {\"SpecialToken\": ...}");
+        }
+        if (!pieces.Any(p => p.Sequence == 'A')) throw ctx.Error(path, "the template must contain sequence A");
+        if (pair && !pieces.Any(p => p.Sequence == 'B')) throw ctx.Error(path, "the pair template must contain sequence B");
+        text = string.Join(" ", words);
+        return pieces;
     }
 
     private static IDecoder ReadDecoder(JsonElement e, Ctx ctx, string path)
