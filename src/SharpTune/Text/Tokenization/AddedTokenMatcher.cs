@@ -83,10 +83,9 @@ internal sealed class AddedTokenMatcher
         }
     }
 
-    private static bool IsWordChar(int cp) => cp == '_' || (CharClass.Of(cp) & (CharClass.Letter | CharClass.Number)) != 0 || IsAlphabeticMark(cp);
-
-    // Rust's char::is_alphanumeric is Alphabetic || Numeric; Alphabetic also covers some marks (approximated).
-    private static bool IsAlphabeticMark(int cp) => false;
+    // HF: c.is_alphanumeric() || c == '_'. Rust's Alphabetic also includes the Other_Alphabetic marks (e.g.
+    // Devanagari vowel signs), which .NET does not expose; letters and numbers cover the rest.
+    private static bool IsWordChar(int cp) => cp == '_' || (CharClass.Of(cp) & (CharClass.Letter | CharClass.Number)) != 0;
 
     private static bool EndsWithWordChar(ReadOnlySpan<char> s)
     {

@@ -204,7 +204,6 @@ public sealed class Tokenizer
             pos = m.End;
         }
         if (pos < t.Length) AddPiece(t, pos, t.Length, scratch);
-        sink.Text = t;
 
         _preTokenizer?.PreTokenize(st);
 

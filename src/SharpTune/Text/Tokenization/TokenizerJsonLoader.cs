@@ -206,7 +206,7 @@ internal static class TokenizerJsonLoader
             var added = ReadAddedTokens(root, model, ctx);
             var normalizer = Optional(root, "normalizer", ctx, ReadNormalizer);
             bool byteLevel = false;
-            var pre = Optional(root, "pre_tokenizer", ctx, (e, c, p) => ReadPreTokenizer(e, c, p, ref byteLevel, last: true));
+            var pre = Optional(root, "pre_tokenizer", ctx, (e, c, p) => ReadPreTokenizer(e, c, p, ref byteLevel));
             var idOf = (string token, string path) =>
             {
                 foreach (var a in added) if (a.Content == token) return a.Id;
@@ -416,7 +416,7 @@ internal static class TokenizerJsonLoader
         return r[0];
     }
 
-    private static IPreTokenizer ReadPreTokenizer(JsonElement e, Ctx ctx, string path, ref bool byteLevel, bool last)
+    private static IPreTokenizer ReadPreTokenizer(JsonElement e, Ctx ctx, string path, ref bool byteLevel)
     {
         string type = ctx.Type(e, path);
         if (byteLevel) throw ctx.Error(path, $"pre-tokenizer '{type}' after ByteLevel is not supported (ByteLevel must come last)");
@@ -453,7 +453,7 @@ internal static class TokenizerJsonLoader
             {
                 var list = new List<IPreTokenizer>();
                 int i = 0;
-                foreach (var n in ctx.Array(e, "pretokenizers", path).EnumerateArray()) list.Add(ReadPreTokenizer(n, ctx, $"{path}.pretokenizers[{i++}]", ref byteLevel, false));
+                foreach (var n in ctx.Array(e, "pretokenizers", path).EnumerateArray()) list.Add(ReadPreTokenizer(n, ctx, $"{path}.pretokenizers[{i++}]", ref byteLevel));
                 return new SequencePreTokenizer(list);
             }
             default:
