@@ -65,12 +65,45 @@ public sealed class TokenizerComponentParityTests
         var (baseName, replace) = VariantJson[variant];
         var root = JsonNode.Parse(File.ReadAllText(TokenizerOracle.TokenizerPath(baseName)))!.AsObject();
         foreach (var (key, json) in replace) root[key] = json == "null" ? null : N(json);
+        CheckAgainstHuggingFace(variant, root, TokenizerCorpus.Fixed().Concat(TokenizerCorpus.Random(7, 400)).ToList());
+    }
+
+    /// <summary>
+    /// Added-token options the npm files do not use: lstrip, rstrip, single_word, and normalized matching (through
+    /// Qwen3's NFC normalizer), on special and non-special tokens.
+    /// </summary>
+    [Fact]
+    public void AddedTokenOptionsMatchHuggingFace()
+    {
+        TokenizerOracle.Require();
+        var root = JsonNode.Parse(File.ReadAllText(TokenizerOracle.TokenizerPath("qwen3")))!.AsObject();
+        var added = root["added_tokens"]!.AsArray();
+        void Set(string content, string field, bool value)
+        {
+            added.Single(t => (string)t!["content"]! == content)![field] = value;
+        }
+        Set("<|im_start|>", "lstrip", true);
+        Set("<|im_end|>", "rstrip", true);
+        Set("<tool_call>", "single_word", true);
+        Set("</tool_call>", "lstrip", true);
+        Set("</tool_call>", "rstrip", true);
+        Set("<think>", "normalized", true);
+        Set("<|endoftext|>", "single_word", true);
+        Set("<|endoftext|>", "normalized", true);
+        var rng = new Random(11);
+        string[] pieces = ["<|im_start|>", "<|im_end|>", "<tool_call>", "</tool_call>", "<think>", "<|endoftext|>", " ", "  ", "\n", "\t", "a", "word", "_", "1", ".", "é", "e\u0301", "\u2461", "\u200d", "\u0903", "\u00a0"];
+        var texts = TokenizerCorpus.Fixed().Concat(Enumerable.Range(0, 500).Select(_ =>
+            string.Concat(Enumerable.Range(0, rng.Next(1, 12)).Select(_ => pieces[rng.Next(pieces.Length)])))).ToList();
+        CheckAgainstHuggingFace("added-token-options", root, texts);
+    }
+
+    private static void CheckAgainstHuggingFace(string variant, JsonObject root, List<string> texts)
+    {
         using var dir = TestEnvironment.TempDir();
         var path = dir.File("tokenizer.json");
         File.WriteAllText(path, root.ToJsonString(), new UTF8Encoding(false));
 
         var tokenizer = Tokenizer.Load(path);
-        var texts = TokenizerCorpus.Fixed().Concat(TokenizerCorpus.Random(7, 400)).ToList();
         var expected = TokenizerOracle.Run(path, texts.Select(TokenizerOracle.TextRequest).ToList());
         var failures = new List<string>();
         for (int i = 0; i < texts.Count; i++)

@@ -6,7 +6,7 @@ namespace SharpTune.Tests.Tokenization;
 
 /// <summary>
 /// Ids, offsets (in code points) and decodes identical to the native HF binding on the five npm tokenizers,
-/// over the fixed corpus and 2,000 seeded random strings, with and without special tokens.
+/// over the fixed corpus and 3,000 seeded random strings, with and without special tokens.
 /// </summary>
 public sealed class TokenizerParityTests
 {
@@ -19,7 +19,7 @@ public sealed class TokenizerParityTests
         TokenizerOracle.Require();
         var path = TokenizerOracle.TokenizerPath(name);
         var tokenizer = Tokenizer.Load(path);
-        var texts = TokenizerCorpus.Fixed().Concat(TokenizerCorpus.Random(20261122, 2000)).ToList();
+        var texts = TokenizerCorpus.Fixed().Concat(TokenizerCorpus.Random(20261122, 3000)).ToList();
         var expected = TokenizerOracle.Run(path, texts.Select(TokenizerOracle.TextRequest).ToList());
 
         var failures = new List<string>();

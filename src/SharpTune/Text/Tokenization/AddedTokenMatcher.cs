@@ -83,9 +83,23 @@ internal sealed class AddedTokenMatcher
         }
     }
 
-    // HF: c.is_alphanumeric() || c == '_'. Rust's Alphabetic also includes the Other_Alphabetic marks (e.g.
-    // Devanagari vowel signs), which .NET does not expose; letters and numbers cover the rest.
-    private static bool IsWordChar(int cp) => cp == '_' || (CharClass.Of(cp) & (CharClass.Letter | CharClass.Number)) != 0;
+    // HF tests single_word with the Rust regexes \w$ and ^\w: Unicode \w is Alphabetic, marks, decimal digits,
+    // connector punctuation and the joiners (U+200C, U+200D). (Other_Alphabetic symbols outside L/M/Nl, a handful
+    // such as circled letters, are not covered.)
+    private static bool IsWordChar(int cp)
+    {
+        if (cp is 0x200C or 0x200D) return true;
+        return System.Globalization.CharUnicodeInfo.GetUnicodeCategory(cp) switch
+        {
+            System.Globalization.UnicodeCategory.UppercaseLetter or System.Globalization.UnicodeCategory.LowercaseLetter
+                or System.Globalization.UnicodeCategory.TitlecaseLetter or System.Globalization.UnicodeCategory.ModifierLetter
+                or System.Globalization.UnicodeCategory.OtherLetter or System.Globalization.UnicodeCategory.NonSpacingMark
+                or System.Globalization.UnicodeCategory.SpacingCombiningMark or System.Globalization.UnicodeCategory.EnclosingMark
+                or System.Globalization.UnicodeCategory.DecimalDigitNumber or System.Globalization.UnicodeCategory.LetterNumber
+                or System.Globalization.UnicodeCategory.ConnectorPunctuation => true,
+            _ => false,
+        };
+    }
 
     private static bool EndsWithWordChar(ReadOnlySpan<char> s)
     {
