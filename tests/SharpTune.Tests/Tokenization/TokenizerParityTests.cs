@@ -50,6 +50,33 @@ public sealed class TokenizerParityTests
         Assert.True(failures.Count == 0, $"{name}: {failures.Count} mismatches over {texts.Count} texts; first ones:\n" + string.Join("\n", failures.Take(8)));
     }
 
+    /// <summary>Prompts built from the real MovieLens titles and genres (../shared/data; skipped when absent).</summary>
+    [Theory]
+    [MemberData(nameof(Names))]
+    public void MovieLensPromptsMatchHuggingFace(string name)
+    {
+        var movies = TestEnvironment.RequireShared(Path.Combine("data", "ml-latest-small", "movies.csv"));
+        TokenizerOracle.Require();
+        var lines = File.ReadAllLines(movies).Skip(1).ToList();
+        var rng = new Random(4);
+        var texts = Enumerable.Range(0, 400).Select(i =>
+        {
+            var picks = Enumerable.Range(0, 6).Select(_ => lines[rng.Next(lines.Count)].Split(',', 2)[1]).ToList();
+            return $"<|im_start|>user\nUser {i} rated:\n" + string.Join("\n", picks.Select(p => $"- {p} ≈ {rng.Next(1, 11) / 2.0:0.0}"))
+                + "\nPredict the next rating.<|im_end|>\n<|im_start|>assistant\n";
+        }).ToList();
+        var path = TokenizerOracle.TokenizerPath(name);
+        var tokenizer = Tokenizer.Load(path);
+        var expected = TokenizerOracle.Run(path, texts.Select(TokenizerOracle.TextRequest).ToList());
+        for (int i = 0; i < texts.Count; i++)
+        {
+            var enc = tokenizer.Encode(texts[i], true);
+            Assert.Equal(TokenizerOracle.Ints(expected[i].GetProperty("ids_special")), enc.Ids);
+            Assert.Equal(TokenizerOracle.Pairs(expected[i].GetProperty("offsets_special")), enc.GetCodePointOffsets(texts[i]).Select(o => (o.Start, o.End)).ToArray());
+            Assert.Equal(expected[i].GetProperty("decode_special").GetString(), tokenizer.Decode(enc.Ids));
+        }
+    }
+
     private static void Check(List<string> failures, int i, string what, string want, string got)
     {
         if (want != got) failures.Add($"#{i} {what} differs\n  want {TokenizerOracle.JsonString(want)}\n  got  {TokenizerOracle.JsonString(got)}");
