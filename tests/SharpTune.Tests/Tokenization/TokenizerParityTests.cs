@@ -20,7 +20,8 @@ public sealed class TokenizerParityTests
         var path = TokenizerOracle.TokenizerPath(name);
         var tokenizer = Tokenizer.Load(path);
         var texts = TokenizerCorpus.Fixed().Concat(TokenizerCorpus.Random(20261122, 3000)).ToList();
-        var expected = TokenizerOracle.Run(path, texts.Select(TokenizerOracle.TextRequest).ToList());
+        var expected = TokenizerOracle.Run(path, texts.Select(TokenizerOracle.TextRequest).Append("{\"info\":true}").ToList());
+        Assert.Equal(expected[^1].GetProperty("vocab_size").GetInt32(), tokenizer.VocabSize);
 
         var failures = new List<string>();
         int checkedTokens = 0;

@@ -5,6 +5,7 @@
 //                        "decode": "...", "decode_special": "...", "decode_special_skip": "..."}
 //                       (ids/offsets: add_special_tokens false; *_special: true; offsets in Unicode code points)
 //   {"ids": [...]}   -> {"text": "...", "text_skip": "..."}  (decode with skip_special_tokens false / true)
+//   {"info": true}   -> {"vocab_size": N}  (get_vocab_size with added tokens)
 //   {"text": "...", "pair": "..."} -> {"ids", "offsets", "type_ids", "ids_special", "offsets_special", "type_ids_special"}
 'use strict';
 const fs = require('fs');
@@ -20,6 +21,10 @@ async function main() {
     const rec = JSON.parse(line);
     if (rec.ids !== undefined) {
       out.push(JSON.stringify({ text: await tok.decode(rec.ids, false), text_skip: await tok.decode(rec.ids, true) }));
+      continue;
+    }
+    if (rec.info) {
+      out.push(JSON.stringify({ vocab_size: tok.getVocabSize(true) }));
       continue;
     }
     if (rec.pair !== undefined) {
