@@ -13,6 +13,7 @@ internal sealed class WordCache
     private readonly ConcurrentDictionary<string, int[]> _map = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, int[]>.AlternateLookup<ReadOnlySpan<char>> _lookup;
     private readonly int _capacity;
+    private int _count; // ConcurrentDictionary.Count takes every lock; keep our own
 
     public WordCache(int capacity)
     {
@@ -24,9 +25,13 @@ internal sealed class WordCache
 
     public void Add(ReadOnlySpan<char> word, int[] tokens)
     {
-        if (word.Length >= MaxWordLength || _map.Count >= _capacity) return;
-        _map.TryAdd(word.ToString(), tokens);
+        if (word.Length >= MaxWordLength || Volatile.Read(ref _count) >= _capacity) return;
+        if (_map.TryAdd(word.ToString(), tokens)) Interlocked.Increment(ref _count);
     }
 
-    public void Clear() => _map.Clear();
+    public void Clear()
+    {
+        _map.Clear();
+        Volatile.Write(ref _count, 0);
+    }
 }
