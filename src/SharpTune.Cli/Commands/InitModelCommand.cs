@@ -4,6 +4,7 @@ using SharpTune.IO;
 using SharpTune.Models;
 using SharpTune.Models.Safetensors;
 using SharpTune.Text;
+using SharpTune.Text.Tokenization;
 
 namespace SharpTune.Cli.Commands;
 
@@ -65,7 +66,8 @@ internal static class InitModelCommand
         if (!Directory.Exists(tokenizerDir)) throw new UserException($"--tokenizer: folder not found: {tokenizerDir}");
         foreach (var f in RequiredTokenizerFiles)
             if (!File.Exists(Path.Combine(tokenizerDir, f))) throw new UserException($"--tokenizer: {Path.Combine(tokenizerDir, f)} not found");
-        var vocab = TokenizerVocabProbe.Load(Path.Combine(tokenizerDir, "tokenizer.json"));
+        var tokenizer = Tokenizer.Load(Path.Combine(tokenizerDir, "tokenizer.json"));
+        int vocabSize = tokenizer.MaxId + 1; // the embedding needs a row for every id, holes included
         var tokConfigPath = Path.Combine(tokenizerDir, "tokenizer_config.json");
         var tokConfig = TokenizerConfig.Load(tokConfigPath);
 
@@ -78,13 +80,13 @@ internal static class InitModelCommand
             NumKvHeads = kvHeads,
             HeadDim = headDim,
             IntermediateSize = intermediate,
-            VocabSize = vocab.VocabSize,
+            VocabSize = vocabSize,
             RopeTheta = ropeTheta,
             MaxPositionEmbeddings = maxPositions,
             TieWordEmbeddings = a.Bool("tie-word-embeddings"),
             TorchDtype = dtype == TensorDType.BF16 ? "bfloat16" : "float32",
-            BosTokenIds = SpecialId(vocab, tokConfig.BosToken, "bos_token", tokConfigPath),
-            EosTokenIds = SpecialId(vocab, tokConfig.EosToken, "eos_token", tokConfigPath),
+            BosTokenIds = SpecialId(tokenizer, tokConfig.BosToken, "bos_token", tokConfigPath),
+            EosTokenIds = SpecialId(tokenizer, tokConfig.EosToken, "eos_token", tokConfigPath),
             AttentionBias = arch == ModelArchitecture.Qwen2,
         };
 
@@ -101,14 +103,14 @@ internal static class InitModelCommand
                 if (File.Exists(from)) File.Copy(from, Path.Combine(tmp, f));
             }
         });
-        a.Out.WriteLine($"wrote {outDir}: {ModelConfigJson.ClassName(arch)}, {parameters:N0} parameters ({dtype}), vocab {vocab.VocabSize}, seed {seed}");
+        a.Out.WriteLine($"wrote {outDir}: {ModelConfigJson.ClassName(arch)}, {parameters:N0} parameters ({dtype}), vocab {vocabSize}, seed {seed}");
         return CliApp.Success;
     }
 
-    private static IReadOnlyList<int> SpecialId(TokenizerVocabProbe vocab, string? token, string field, string tokConfigPath)
+    private static IReadOnlyList<int> SpecialId(Tokenizer tokenizer, string? token, string field, string tokConfigPath)
     {
         if (token is null) return [];
-        return vocab.IdOf(token) is int id
+        return tokenizer.TokenToId(token) is int id
             ? [id]
             : throw new UserException($"{tokConfigPath}: {field} '{token}' is not a token of tokenizer.json");
     }

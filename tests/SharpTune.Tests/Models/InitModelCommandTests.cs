@@ -117,23 +117,22 @@ public class InitModelCommandTests
         File.WriteAllText(Path.Combine(tok, "tokenizer.json"), """{"model": {"type": "BPE"}}""");
         (code, _, err) = TinyModelFiles.Cli(TinyModelFiles.InitArgs("llama", tok, dir.File("m")));
         Assert.Equal(CliApp.UserError, code);
-        Assert.Contains("tokenizer.json: field 'model.vocab' is missing", err);
+        Assert.Contains("tokenizer.json: model.vocab: missing", err);
         Assert.False(Directory.Exists(dir.File("m")));
     }
 
     [Fact]
-    public void UnigramVocabListGivesItsLength()
+    public void UnsupportedTokenizerModelIsAClearError()
     {
         using var dir = TestEnvironment.TempDir();
         var tok = TinyModelFiles.WriteTokenizer(dir.File("tok"));
         var json = JsonNode.Parse(File.ReadAllText(Path.Combine(tok, "tokenizer.json")))!.AsObject();
         json["model"] = JsonNode.Parse("""{"type": "Unigram", "vocab": [["<unk>", 0.0], ["a", -1.0], ["b", -2.0]]}""");
-        json["added_tokens"] = JsonNode.Parse("""[{"id": 1, "content": "<s>"}, {"id": 2, "content": "</s>"}]""");
         File.WriteAllText(Path.Combine(tok, "tokenizer.json"), json.ToJsonString());
-        Assert.Equal(0, TinyModelFiles.Cli(TinyModelFiles.InitArgs("mistral", tok, dir.File("m"))).Code);
-        var c = ModelConfigJson.Load(dir.File("m"));
-        Assert.Equal(3, c.VocabSize);
-        Assert.Equal([1], c.BosTokenIds);
+        var (code, _, err) = TinyModelFiles.Cli(TinyModelFiles.InitArgs("mistral", tok, dir.File("m")));
+        Assert.Equal(CliApp.UserError, code);
+        Assert.Contains("model 'Unigram' is not supported", err);
+        Assert.False(Directory.Exists(dir.File("m")));
     }
 
     [Fact]
