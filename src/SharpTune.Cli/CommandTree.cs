@@ -14,6 +14,7 @@ public static class CommandTree
             Description = "SharpTune prepares SFT data, tokenizes and masks it, and trains and runs decoder LLMs on its own compute engine.",
         };
         root.Add(VersionCommand.Create());
+        root.Add(TemplateCommands.Create());
         return root;
     }
 }
