@@ -207,7 +207,7 @@ internal sealed class Evaluator
         switch (o)
         {
             case PyDict d:
-                if (key is not null && PyOps.IsHashable(key) && d.TryGetValue(key, out var v)) return v;
+                if (PyOps.IsHashable(key) && d.TryGetValue(PyDict.In(key), out var v)) return v;
                 if (key is string ks && Methods.IsDictMethod(ks)) return new BoundMethod(d, ks);
                 return new Undefined($"'dict object' has no attribute '{PyOps.Str(key)}'");
             case PyList { Kind: not ListKind.Generator } l when key is long or bool:

@@ -47,7 +47,7 @@ internal sealed class DictExpr(List<(Expr Key, Expr Value)> pairs) : Expr
         {
             var key = k.Eval(ev, f);
             if (!PyOps.IsHashable(key)) { ev.At(this); throw new PyError($"TypeError: unhashable type: '{PyOps.TypeName(key)}'"); }
-            d[key!] = v.Eval(ev, f);
+            d[PyDict.In(key)] = v.Eval(ev, f);
         }
         return d;
     }

@@ -33,7 +33,7 @@ internal static partial class Filters
         ["items"] = (_, v, _, _) => v switch
         {
             Undefined => new PyList([], ListKind.Generator),
-            PyDict d => new PyList(d.Select(kv => (object?)new PyList(2) { kv.Key, kv.Value }.AsTuple()), ListKind.Generator),
+            PyDict d => new PyList(d.Select(kv => (object?)new PyList(2) { PyDict.Out(kv.Key), kv.Value }.AsTuple()), ListKind.Generator),
             _ => throw new PyError("TypeError: Can only get item pairs from a mapping."),
         },
         ["replace"] = (ev, v, a, kw) =>
@@ -66,7 +66,9 @@ internal static partial class Filters
         ["center"] = (ev, v, a, kw) => Methods.Call(ev, SoftStr(v), "center", [Args.Get(a, kw, 0, "width", Box.Int(80))], null),
         ["wordcount"] = (_, v, _, _) => Box.Int(WordRe().Matches(SoftStr(v)).Count),
         ["format"] = (_, v, a, _) => Methods.PercentFormat(SoftStr(v), new PyList(a, ListKind.Tuple)),
-        ["attr"] = (ev, v, a, _) => ev.GetAttr(v, Args.Str(a.Count > 0 ? a[0] : null, "attr name")),
+        ["attr"] = (ev, v, a, _) => v is PyDict && Args.Str(a.Count > 0 ? a[0] : null, "attr name") is var n && !Methods.IsDictMethod(n)
+            ? new Undefined($"'dict object' has no attribute '{n}'")
+            : ev.GetAttr(v, Args.Str(a.Count > 0 ? a[0] : null, "attr name")),
         ["min"] = (ev, v, a, kw) => MinMax(v, a, kw, min: true),
         ["max"] = (ev, v, a, kw) => MinMax(v, a, kw, min: false),
         ["sum"] = Sum,
@@ -270,7 +272,7 @@ internal static partial class Filters
         bool byValue = Args.Get(a, kw, 1, "by", "key") is "value";
         bool rev = PyOps.Truthy(Args.Get(a, kw, 2, "reverse", Box.False));
         var cmp = Comparer<object?>.Create((x, y) => PyOps.Compare(x, y, "<"));
-        var items = d.Select(kv => (Key: CaseKey(byValue ? kv.Value : kv.Key, cs), Pair: (object?)new PyList(2) { kv.Key, kv.Value }.AsTuple()));
+        var items = d.Select(kv => (Key: CaseKey(byValue ? kv.Value : PyDict.Out(kv.Key), cs), Pair: (object?)new PyList(2) { PyDict.Out(kv.Key), kv.Value }.AsTuple()));
         var sorted = rev ? items.OrderByDescending(k => k.Key, cmp) : items.OrderBy(k => k.Key, cmp);
         return new PyList(sorted.Select(k => k.Pair).ToList());
     }
@@ -301,7 +303,7 @@ internal static partial class Filters
     {
         string s => PyOps.Iterate(PyOps.Slice(s, null, null, -1)),
         PyList l => Enumerable.Reverse(l),
-        PyDict d => d.Keys.Reverse(),
+        PyDict d => d.PyKeys.Reverse(),
         Undefined u => throw u.Error(),
         _ => throw new PyError($"TypeError: argument to reversed() must be a sequence"),
     };

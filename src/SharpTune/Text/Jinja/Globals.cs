@@ -51,7 +51,7 @@ internal static class Globals
         foreach (var arg in a)
         {
             if (arg is not PyDict d) throw new PyError("TypeError: namespace() positional argument must be a dict");
-            foreach (var (k, v) in d) ns.Attributes[PyOps.Str(k)] = v;
+            foreach (var (k, v) in d) ns.Attributes[PyOps.Str(PyDict.Out(k))] = v;
         }
         if (kw is not null) foreach (var (k, v) in kw) ns.Attributes[k] = v;
         return ns;
@@ -68,7 +68,7 @@ internal static class Globals
                 foreach (var item in PyOps.Iterate(a[0]))
                 {
                     if (item is not PyList { Count: 2 } pair || !PyOps.IsHashable(pair[0])) throw new PyError("ValueError: dictionary update sequence element has wrong length");
-                    d[pair[0]!] = pair[1];
+                    d[PyDict.In(pair[0])] = pair[1];
                 }
         }
         if (kw is not null) foreach (var (k, v) in kw) d[k] = v;

@@ -48,9 +48,9 @@ internal static class Methods
         {
             case "get":
                 var key = Args.Get(a, kw, 0, "key", null);
-                return key is not null && PyOps.IsHashable(key) && d.TryGetValue(key, out var v) ? v : Args.Get(a, kw, 1, "default", null);
-            case "items": return new PyList(d.Select(kv => (object?)new PyList(2) { kv.Key, kv.Value }.AsTuple()), ListKind.DictItems);
-            case "keys": return new PyList(d.Keys, ListKind.DictKeys);
+                return PyOps.IsHashable(key) && d.TryGetValue(PyDict.In(key), out var v) ? v : Args.Get(a, kw, 1, "default", null);
+            case "items": return new PyList(d.Select(kv => (object?)new PyList(2) { PyDict.Out(kv.Key), kv.Value }.AsTuple()), ListKind.DictItems);
+            case "keys": return new PyList(d.PyKeys, ListKind.DictKeys);
             case "values": return new PyList(d.Values, ListKind.DictValues);
             case "copy":
                 var c = new PyDict(d.Count);
@@ -193,9 +193,7 @@ internal static class Methods
                 if (i >= n) break;
                 if (maxsplit >= 0 && r.Count >= maxsplit)
                 {
-                    int e = n;
-                    while (e > i && PyOps.IsPySpace(s[e - 1])) e--;
-                    r.Add(ev.TrackSubstring(s, s[i..e], i));
+                    r.Add(ev.TrackSubstring(s, s[i..], i));
                     break;
                 }
                 int st = i;

@@ -41,15 +41,16 @@ internal static class PyJson
                 if (dict.Count == 0) { sb.Append("{}"); break; }
                 sb.Append('{');
                 IEnumerable<KeyValuePair<object, object?>> items = dict;
-                if (sort) items = dict.OrderBy(kv => kv.Key, Comparer<object>.Create((x, y) => PyOps.Compare(x, y, "<")));
+                if (sort) items = dict.OrderBy(kv => PyDict.Out(kv.Key), Comparer<object?>.Create((x, y) => PyOps.Compare(x, y, "<")));
                 bool first = true;
                 foreach (var (k, val) in items)
                 {
                     if (!first) sb.Append(itemSep);
                     first = false;
                     NewLine(sb, indent, depth + 1);
-                    string key = k switch
+                    string key = PyDict.Out(k) switch
                     {
+                        null => "null",
                         string ks => ks,
                         bool kb => kb ? "true" : "false",
                         long kl => kl.ToString(CultureInfo.InvariantCulture),

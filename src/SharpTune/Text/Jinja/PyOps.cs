@@ -46,6 +46,8 @@ internal static class PyOps
     public static bool Eq(object? a, object? b)
     {
         if (ReferenceEquals(a, b)) return true;
+        if (ReferenceEquals(a, PyDict.NoneKey)) a = null;
+        if (ReferenceEquals(b, PyDict.NoneKey)) b = null;
         switch (a)
         {
             case null: return b is null;
@@ -272,7 +274,7 @@ internal static class PyOps
         string s when item is string t => s.Contains(t, StringComparison.Ordinal),
         string => throw new PyError($"TypeError: 'in <string>' requires string as left operand, not {TypeName(item)}"),
         PyList l => l.Any(x => Eq(x, item)),
-        PyDict d => item is not null && IsHashable(item) ? d.ContainsKey(item) : throw new PyError($"TypeError: unhashable type: '{TypeName(item)}'"),
+        PyDict d => IsHashable(item) ? d.ContainsKey(PyDict.In(item)) : throw new PyError($"TypeError: unhashable type: '{TypeName(item)}'"),
         PyNamespace n => item is string k && n.Attributes.ContainsKey(k),
         Undefined u => throw u.Error(),
         _ => throw new PyError($"TypeError: argument of type '{TypeName(container)}' is not iterable"),
@@ -332,7 +334,7 @@ internal static class PyOps
                 {
                     if (!first) sb.Append(", ");
                     first = false;
-                    Repr(k, sb, depth + 1);
+                    Repr(PyDict.Out(k), sb, depth + 1);
                     sb.Append(": ");
                     Repr(val, sb, depth + 1);
                 }
@@ -527,7 +529,7 @@ internal static class PyOps
     public static IEnumerable<object?> Iterate(object? v) => v switch
     {
         PyList l => l,
-        PyDict d => d.Keys,
+        PyDict d => d.PyKeys,
         string s => StringChars(s),
         Undefined => [],
         _ => throw new PyError($"TypeError: '{TypeName(v)}' object is not iterable"),

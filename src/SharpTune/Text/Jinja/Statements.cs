@@ -134,8 +134,9 @@ internal sealed class ForStmt(Target target, Expr iter, Expr? condition, List<St
             }
             items = kept;
         }
-        if (items.Count == 0) return otherwise is null ? Flow.Normal : ExecBody(otherwise, ev, f);
         var loop = new LoopContext(items);
+        // jinja2 clears its "run else" flag at the end of each iteration's body; break and continue skip that.
+        bool runElse = true;
         for (int i = 0; i < items.Count; i++)
         {
             ev.CountIteration(this);
@@ -145,9 +146,11 @@ internal sealed class ForStmt(Target target, Expr iter, Expr? condition, List<St
             var iteration = new Frame(f);
             iteration.Set("loop", loop);
             target.Assign(ev, iteration, items[i]);
-            if (ExecBody(body, ev, iteration) == Flow.Break) break;
+            var flow = ExecBody(body, ev, iteration);
+            if (flow == Flow.Break) break;
+            if (flow == Flow.Normal) runElse = false;
         }
-        return Flow.Normal;
+        return runElse && otherwise is not null ? ExecBody(otherwise, ev, f) : Flow.Normal;
     }
 }
 

@@ -31,8 +31,17 @@ internal sealed class PyList : List<object?>
 /// <summary>A Python dict: insertion-ordered (nothing is ever removed: the sandbox is immutable).</summary>
 internal sealed class PyDict : Dictionary<object, object?>
 {
+    /// <summary>Stands for None as a key (.NET dictionaries take no null keys).</summary>
+    public static readonly object NoneKey = new();
+
     public PyDict() : base(PyKeyComparer.Instance) { }
     public PyDict(int capacity) : base(capacity, PyKeyComparer.Instance) { }
+
+    public static object In(object? key) => key ?? NoneKey;
+
+    public static object? Out(object key) => ReferenceEquals(key, NoneKey) ? null : key;
+
+    public IEnumerable<object?> PyKeys => Keys.Select(Out);
 }
 
 /// <summary>jinja2's <c>namespace()</c>: the one object whose attributes a template may set.</summary>
@@ -92,6 +101,7 @@ internal sealed class PyKeyComparer : IEqualityComparer<object>
     public int GetHashCode(object obj) => obj switch
     {
         string s => s.GetHashCode(),
+        _ when ReferenceEquals(obj, PyDict.NoneKey) => 0x5eed,
         bool b => b ? 1 : 0,
         long l => l.GetHashCode(),
         double d => d == Math.Floor(d) && Math.Abs(d) < 9e18 ? ((long)d).GetHashCode() : d.GetHashCode(),
