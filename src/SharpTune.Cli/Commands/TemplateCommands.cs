@@ -34,6 +34,7 @@ internal static class TemplateCommands
     {
         bool hasConfig = a.Has("tokenizer-config"), hasTemplate = a.Has("template");
         if (hasConfig == hasTemplate) throw new UserException("give exactly one of --tokenizer-config PATH or --template NAME|PATH");
+        if (a.Has("template-name") && !hasConfig) throw new UserException("--template-name selects a template of --tokenizer-config; it cannot be used with --template");
         var template = hasConfig
             ? ChatTemplate.FromTokenizerConfig(a.RequiredString("tokenizer-config"), a.String("template-name"))
             : ChatTemplate.Resolve(a.RequiredString("template"));

@@ -150,8 +150,18 @@ public class ChatTemplateOracleTests
         }
         Assert.True(error is null, $"SharpTune raised '{error?.Message}' but jinja2 rendered {JsonSerializer.Serialize(expected.Text)}");
         Assert.True(expected.Text == actual, JinjaOracle.Diff(expected.Text!, actual!));
-        // The tracking render produces the same text.
-        Assert.Equal(actual, c.Template().RenderWithSpans(c.Messages, options).Text);
+        // The tracking render produces the same text, and every span it reports is a verbatim copy of content.
+        var tracked = c.Template().RenderWithSpans(c.Messages, options);
+        Assert.Equal(actual, tracked.Text);
+        foreach (var s in tracked.ContentSpans)
+            Assert.Equal(c.Messages[s.MessageIndex].Content!.Substring(s.ContentOffset, s.Length), tracked.Text.Substring(s.Start, s.Length));
+        // Every non-blank assistant answer that appears in the text is located by a span.
+        for (int m = 0; m < c.Messages.Length; m++)
+        {
+            var content = c.Messages[m].Content!;
+            if (c.Messages[m].Role != "assistant" || content.Trim().Length == 0 || content.Contains("<think>") || !actual!.Contains(content.Trim())) continue;
+            Assert.Contains(tracked.ContentSpans, s => s.MessageIndex == m);
+        }
     }
 
     [Fact]

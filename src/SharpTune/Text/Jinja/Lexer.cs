@@ -198,6 +198,12 @@ internal sealed class Lexer
                 {
                     string body = s[p..t];
                     if (mod == '-') body = TrimEndPy(body);
+                    else if (mod != '+')
+                    {
+                        // lstrip_blocks applies to {% endraw %} too.
+                        int l = body.LastIndexOf('\n') + 1;
+                        if ((l > 0 || (p > 0 && s[p - 1] == '\n')) && OnlySpacesTabs(body, l)) body = body[..l];
+                    }
                     if (body.Length > 0) Add(TokenKind.Data, body, null, p);
                     after = AfterTagEnd(q + 2, endMinus, trim: !endPlus);
                     return true;
