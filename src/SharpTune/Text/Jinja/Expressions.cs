@@ -88,6 +88,9 @@ internal sealed class SliceExpr(Expr obj, Expr? start, Expr? stop, Expr? step) :
         long? a = Bound(start, ev, f), b = Bound(stop, ev, f), c = Bound(step, ev, f);
         ev.At(this);
         if (o is Undefined u) throw u.Error();
+        // jinja2 compiles a slice to a plain Python subscript, so slicing a non-sequence is a TypeError. (Its
+        // optimizer folds constant expressions such as 7[1:] through getitem instead, giving Undefined; templates
+        // do not slice literals, so that artefact is not reproduced.)
         return PyOps.Slice(o, a, b, c);
     }
 

@@ -128,7 +128,8 @@ internal static partial class Filters
 
     private static object? Map(Evaluator ev, object? v, List<object?> a, List<KeyValuePair<string, object?>>? kw)
     {
-        var items = PyOps.Iterate(v);
+        // jinja2 iterates only a truthy value: none | map(...) is empty.
+        var items = PyOps.Truthy(v) ? PyOps.Iterate(v) : [];
         if (a.Count == 0 && kw is not null && kw.Exists(k => k.Key == "attribute"))
         {
             var attr = kw.First(k => k.Key == "attribute").Value;
@@ -166,6 +167,7 @@ internal static partial class Filters
         }
         else test = PyOps.Truthy;
         var result = new PyList { Kind = ListKind.Generator };
+        if (!PyOps.Truthy(v)) return result;
         foreach (var x in PyOps.Iterate(v))
             if (test(byAttr ? Attribute(ev, x, attr) : x) == keep) result.Add(x);
         return result;
@@ -177,6 +179,7 @@ internal static partial class Filters
         int radix = (int)Args.Int(Args.Get(a, kw, 1, "base", Box.Int(10)), "base");
         switch (v)
         {
+            case Undefined u: throw u.Error(); // int(Undefined) raises UndefinedError, which the filter does not catch
             case long: return v;
             case bool b: return Box.Int(b ? 1 : 0);
             case double d: return double.IsFinite(d) ? Box.Int((long)Math.Truncate(d)) : dflt;
@@ -198,6 +201,7 @@ internal static partial class Filters
         var dflt = Args.Get(a, kw, 0, "default", 0.0);
         return v switch
         {
+            Undefined u => throw u.Error(),
             double => v,
             long l => (double)l,
             bool b => b ? 1.0 : 0.0,
@@ -260,9 +264,7 @@ internal static partial class Filters
         var attr = Args.Get(a, kw, 2, "attribute", null);
         var items = PyOps.Iterate(v).ToList();
         var keyed = items.Select(x => (Key: CaseKey(attr is null ? x : Attribute(ev, x, attr), cs), Item: x)).ToList();
-        var cmp = Comparer<object?>.Create((x, y) => PyOps.Compare(x, y, "<"));
-        var sorted = rev ? keyed.OrderByDescending(k => k.Key, cmp) : keyed.OrderBy(k => k.Key, cmp);
-        return new PyList(sorted.Select(k => k.Item).ToList());
+        return new PyList(PyOps.StableSort(keyed, k => k.Key, rev).Select(k => k.Item).ToList());
     }
 
     private static object? DictSort(Evaluator ev, object? v, List<object?> a, List<KeyValuePair<string, object?>>? kw)
@@ -271,10 +273,8 @@ internal static partial class Filters
         bool cs = PyOps.Truthy(Args.Get(a, kw, 0, "case_sensitive", Box.False));
         bool byValue = Args.Get(a, kw, 1, "by", "key") is "value";
         bool rev = PyOps.Truthy(Args.Get(a, kw, 2, "reverse", Box.False));
-        var cmp = Comparer<object?>.Create((x, y) => PyOps.Compare(x, y, "<"));
-        var items = d.Select(kv => (Key: CaseKey(byValue ? kv.Value : PyDict.Out(kv.Key), cs), Pair: (object?)new PyList(2) { PyDict.Out(kv.Key), kv.Value }.AsTuple()));
-        var sorted = rev ? items.OrderByDescending(k => k.Key, cmp) : items.OrderBy(k => k.Key, cmp);
-        return new PyList(sorted.Select(k => k.Pair).ToList());
+        var items = d.Select(kv => (Key: CaseKey(byValue ? kv.Value : PyDict.Out(kv.Key), cs), Pair: (object?)new PyList(2) { PyDict.Out(kv.Key), kv.Value }.AsTuple())).ToList();
+        return new PyList(PyOps.StableSort(items, k => k.Key, rev).Select(k => k.Pair).ToList());
     }
 
     private static object? MinMax(object? v, List<object?> a, List<KeyValuePair<string, object?>>? kw, bool min)
@@ -304,7 +304,7 @@ internal static partial class Filters
         string s => PyOps.Iterate(PyOps.Slice(s, null, null, -1)),
         PyList l => Enumerable.Reverse(l),
         PyDict d => d.PyKeys.Reverse(),
-        Undefined u => throw u.Error(),
+        Undefined => [],
         _ => throw new PyError($"TypeError: argument to reversed() must be a sequence"),
     };
 
@@ -335,7 +335,9 @@ internal static partial class Filters
         string ind = w is string ws ? ws : new string(' ', (int)Math.Clamp(Args.Int(w, "width"), 0, 1024));
         bool first = PyOps.Truthy(Args.Get(a, kw, 1, "first", Box.False));
         bool blank = PyOps.Truthy(Args.Get(a, kw, 2, "blank", Box.False));
-        string s = SoftStr(v) + "\n";
+        if (v is Undefined u) throw u.Error();
+        if (v is not string) throw new PyError($"TypeError: unsupported operand type(s) for +=: '{PyOps.TypeName(v)}' and 'str'");
+        string s = (string)v + "\n";
         var lines = ((PyList)Methods.Call(ev, s, "splitlines", [], null)!).Cast<string>().ToList();
         string rv;
         if (blank) rv = string.Join("\n" + ind, lines);

@@ -41,7 +41,7 @@ internal static class PyJson
                 if (dict.Count == 0) { sb.Append("{}"); break; }
                 sb.Append('{');
                 IEnumerable<KeyValuePair<object, object?>> items = dict;
-                if (sort) items = dict.OrderBy(kv => PyDict.Out(kv.Key), Comparer<object?>.Create((x, y) => PyOps.Compare(x, y, "<")));
+                if (sort) items = PyOps.StableSort(dict.ToList(), kv => PyDict.Out(kv.Key), false);
                 bool first = true;
                 foreach (var (k, val) in items)
                 {

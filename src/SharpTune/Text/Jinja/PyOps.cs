@@ -276,7 +276,8 @@ internal static class PyOps
         PyList l => l.Any(x => Eq(x, item)),
         PyDict d => IsHashable(item) ? d.ContainsKey(PyDict.In(item)) : throw new PyError($"TypeError: unhashable type: '{TypeName(item)}'"),
         PyNamespace n => item is string k && n.Attributes.ContainsKey(k),
-        Undefined u => throw u.Error(),
+        Undefined => false, // Undefined iterates empty
+
         _ => throw new PyError($"TypeError: argument of type '{TypeName(container)}' is not iterable"),
     };
 
@@ -353,7 +354,7 @@ internal static class PyOps
                 }
                 sb.Append("}>");
                 break;
-            case Undefined: break;
+            case Undefined: sb.Append("Undefined"); break;
             case PyCallable c: sb.Append("<function ").Append(c.Name).Append('>'); break;
             default: sb.Append(Str(v)); break;
         }
@@ -548,6 +549,35 @@ internal static class PyOps
             if (char.IsHighSurrogate(s[i]) && i + 1 < s.Length && char.IsLowSurrogate(s[i + 1])) { yield return s.Substring(i, 2); i++; }
             else yield return s[i].ToString();
         }
+    }
+
+    /// <summary>
+    /// Python's sorted(): stable, and a comparison error surfaces as itself (.NET's sorts wrap comparer exceptions).
+    /// </summary>
+    public static List<T> StableSort<T>(List<T> items, Func<T, object?> key, bool reverse)
+    {
+        var keys = items.Select(key).ToArray();
+        var idx = Enumerable.Range(0, items.Count).ToArray();
+        var tmp = new int[idx.Length];
+        int Cmp(int a, int b)
+        {
+            int c = Compare(keys[a], keys[b], "<");
+            return reverse ? -c : c;
+        }
+        void Sort(int lo, int hi)
+        {
+            if (hi - lo < 2) return;
+            int mid = (lo + hi) / 2;
+            Sort(lo, mid);
+            Sort(mid, hi);
+            int i = lo, j = mid, k = lo;
+            while (i < mid && j < hi) tmp[k++] = Cmp(idx[j], idx[i]) < 0 ? idx[j++] : idx[i++];
+            while (i < mid) tmp[k++] = idx[i++];
+            while (j < hi) tmp[k++] = idx[j++];
+            Array.Copy(tmp, lo, idx, lo, hi - lo);
+        }
+        Sort(0, idx.Length);
+        return idx.Select(i => items[i]).ToList();
     }
 
     public static bool IsPySpace(char c) => char.IsWhiteSpace(c) || (c >= '\x1c' && c <= '\x1f');

@@ -24,8 +24,8 @@ internal static class Tests
         ["iterable"] = (_, v, _, _) => v is string or PyList or PyDict or Undefined,
         ["sequence"] = (_, v, _, _) => v is string or PyList { Kind: not ListKind.Generator } or PyDict or Undefined,
         ["callable"] = (_, v, _, _) => v is PyCallable,
-        ["odd"] = (_, v, _, _) => Args.Int(v, "odd test value") % 2 != 0,
-        ["even"] = (_, v, _, _) => Args.Int(v, "even test value") % 2 == 0,
+        ["odd"] = (_, v, _, _) => PyOps.Eq(PyOps.Mod(v, Box.Int(2)), Box.Int(1)),
+        ["even"] = (_, v, _, _) => PyOps.Eq(PyOps.Mod(v, Box.Int(2)), Box.Int(0)),
         ["divisibleby"] = (_, v, a, kw) =>
         {
             var n = A0(a, kw, "num");
