@@ -250,6 +250,7 @@ internal static partial class Filters
         foreach (var x in PyOps.Iterate(v))
         {
             var key = CaseKey(attr is null ? x : Attribute(ev, x, attr), cs);
+            if (!PyOps.IsHashable(key)) throw new PyError($"TypeError: unhashable type: '{PyOps.TypeName(key)}'");
             if (seen.Exists(s => PyOps.Eq(s, key))) continue;
             seen.Add(key);
             r.Add(x);

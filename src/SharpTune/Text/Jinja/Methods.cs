@@ -419,6 +419,8 @@ internal static class Methods
     public static string PercentFormat(string s, object? args)
     {
         var list = args is PyList { Kind: ListKind.Tuple } t ? t : new PyList { args };
+        // Python does not complain about an unused argument that supports indexing (a mapping, a list, Undefined).
+        bool lenient = args is PyDict or Undefined || args is PyList { Kind: not ListKind.Tuple };
         var sb = new StringBuilder();
         int k = 0;
         for (int i = 0; i < s.Length; i++)
@@ -438,7 +440,7 @@ internal static class Methods
                 _ => throw new PyError($"ValueError: unsupported format character '{c}'"),
             });
         }
-        if (k < list.Count) throw new PyError("TypeError: not all arguments converted during string formatting");
+        if (k < list.Count && !lenient) throw new PyError("TypeError: not all arguments converted during string formatting");
         return sb.ToString();
     }
 }

@@ -23,7 +23,7 @@ internal static class Tests
         ["mapping"] = (_, v, _, _) => v is PyDict,
         ["iterable"] = (_, v, _, _) => v is string or PyList or PyDict or Undefined,
         ["sequence"] = (_, v, _, _) => v is string or PyList { Kind: not ListKind.Generator } or PyDict or Undefined,
-        ["callable"] = (_, v, _, _) => v is PyCallable,
+        ["callable"] = (_, v, _, _) => v is PyCallable or Undefined, // Undefined defines __call__ (which raises)
         ["odd"] = (_, v, _, _) => PyOps.Eq(PyOps.Mod(v, Box.Int(2)), Box.Int(1)),
         ["even"] = (_, v, _, _) => PyOps.Eq(PyOps.Mod(v, Box.Int(2)), Box.Int(0)),
         ["divisibleby"] = (_, v, a, kw) =>
