@@ -86,11 +86,62 @@ public class JinjaDifferentialFuzzTests
         return list;
     }
 
+    private static readonly string[] Data = ["", " ", "  ", "\n", "\t", "a", "b\n", " \n ", "\n\n", "\r\n", "x y", "\n  ", "  \n"];
+
+    private static string Open(Random r) => r.Next(4) switch { 0 => "{%-", 1 => "{%+", _ => "{%" };
+
+    private static string Close(Random r) => r.Next(4) switch { 0 => "-%}", 1 => "+%}", _ => "%}" };
+
+    // Random data interleaved with balanced statements, all with random whitespace-control modifiers.
+    private static string Block(Random r, int depth)
+    {
+        var sb = new StringBuilder();
+        int n = r.Next(1, 6);
+        for (int k = 0; k < n; k++)
+        {
+            sb.Append(Data[r.Next(Data.Length)]);
+            switch (depth <= 0 ? r.Next(4) : r.Next(9))
+            {
+                case 0: sb.Append(r.Next(3) switch { 0 => "{{- ", 1 => "{{ ", _ => "{{" }).Append(Vars[r.Next(4)]).Append(r.Next(2) == 0 ? " -}}" : " }}"); break;
+                case 1: sb.Append(r.Next(3) switch { 0 => "{#- c -#}", 1 => "{# c #}", _ => "{#+ c #}" }); break;
+                case 2: sb.Append(Open(r)).Append(" set y = 1 ").Append(Close(r)); break;
+                case 3: break;
+                case 4 or 5:
+                    sb.Append(Open(r)).Append(" if ").Append(r.Next(2) == 0 ? "true" : "false").Append(' ').Append(Close(r)).Append(Block(r, depth - 1));
+                    if (r.Next(2) == 0) sb.Append(Open(r)).Append(" else ").Append(Close(r)).Append(Block(r, depth - 1));
+                    sb.Append(Open(r)).Append(" endif ").Append(Close(r));
+                    break;
+                case 6 or 7:
+                    sb.Append(Open(r)).Append(" for z in [1, 2] ").Append(Close(r)).Append(Block(r, depth - 1)).Append(Open(r)).Append(" endfor ").Append(Close(r));
+                    break;
+                default:
+                    sb.Append(Open(r)).Append(" raw ").Append(r.Next(2) == 0 ? "-%}" : "%}").Append(Data[r.Next(Data.Length)]).Append("{{ raw }}").Append(Data[r.Next(Data.Length)])
+                        .Append(Open(r)).Append(" endraw ").Append(Close(r));
+                    break;
+            }
+            sb.Append(Data[r.Next(Data.Length)]);
+        }
+        return sb.ToString();
+    }
+
+    [Fact]
+    public void RandomWhitespaceControlMatchesJinja2()
+    {
+        TestEnvironment.RequireOracle(JinjaOracle.Available, "/usr/bin/python3 with jinja2");
+        var r = new Random(99);
+        var templates = Enumerable.Range(0, 1500).Select(_ => Block(r, 2)).ToList();
+        Compare(templates);
+    }
+
     [Fact]
     public void RandomExpressionsMatchJinja2()
     {
         TestEnvironment.RequireOracle(JinjaOracle.Available, "/usr/bin/python3 with jinja2");
-        var templates = Templates();
+        Compare(Templates());
+    }
+
+    private static void Compare(List<string> templates)
+    {
         var lines = templates.Select(t => new JsonObject { ["template"] = t, ["vars"] = VarValues.DeepClone() }.ToJsonString()).ToList();
         var expected = JinjaOracle.Render(lines);
         var vars = new Dictionary<string, object?>();
