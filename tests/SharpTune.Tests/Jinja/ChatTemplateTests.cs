@@ -36,6 +36,13 @@ public class ChatTemplateTests
         Assert.True(kept.Length >= answer.Trim().Length);
     }
 
+    [Theory]
+    [InlineData("qwen3", "qwen3.jinja")]
+    [InlineData("llama3", "llama3.jinja")]
+    [InlineData("llama2", "llama2-chat.jinja")]
+    public void BuiltinsAreTheModelsOwnTemplates(string builtin, string file) =>
+        Assert.Equal(File.ReadAllText(Path.Combine(TestEnvironment.RepoRoot, "tests", "data", "templates", file)), ChatTemplate.Builtin(builtin).Source);
+
     [Fact]
     public void MistralBuiltinPlacesSystemBeforeFirstInst()
     {

@@ -7,9 +7,10 @@ using SharpTune.Text.Jinja;
 namespace SharpTune.Tests.Jinja;
 
 /// <summary>
-/// Seeded differential fuzzing: random expressions over literals, variables, operators, filters, tests and string
-/// methods, rendered by SharpTune and by jinja2; each must give the identical text, or both must raise. The one
-/// allowed difference is 64-bit integer overflow (Python's ints are unbounded), which SharpTune reports as an error.
+/// Seeded differential fuzzing against jinja2: random expressions over literals, variables, operators, filters, tests
+/// and string methods; and random data interleaved with if/for/set/raw/comment tags carrying random whitespace-control
+/// modifiers. Each must give the identical text, or both must raise. The one allowed difference is 64-bit integer
+/// overflow (Python's ints are unbounded), which SharpTune reports as an error.
 /// </summary>
 public class JinjaDifferentialFuzzTests
 {

@@ -29,9 +29,4 @@ internal static class Args
         Undefined u => throw u.Error(),
         _ => throw new PyError($"TypeError: {what} must be an integer, not {PyOps.TypeName(v)}"),
     };
-
-    public static void Max(List<object?> args, int max, string what)
-    {
-        if (args.Count > max) throw new PyError($"TypeError: {what} takes at most {max} argument(s) ({args.Count} given)");
-    }
 }
