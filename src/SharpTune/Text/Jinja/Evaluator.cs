@@ -126,6 +126,26 @@ internal sealed class Evaluator
         return result;
     }
 
+    /// <summary>Carries the provenance of joined parts (and of the separator) into <paramref name="result"/>.</summary>
+    public void TrackJoin(string result, string sep, List<string> parts)
+    {
+        if (_tracked is null || result.Length == 0) return;
+        List<Provenance>? segs = null;
+        _tracked.TryGetValue(sep, out var ps);
+        int off = 0;
+        for (int i = 0; i < parts.Count; i++)
+        {
+            if (i > 0)
+            {
+                if (ps is not null) foreach (var p in ps) (segs ??= []).Add(p with { Offset = p.Offset + off });
+                off += sep.Length;
+            }
+            if (_tracked.TryGetValue(parts[i], out var pp)) foreach (var p in pp) (segs ??= []).Add(p with { Offset = p.Offset + off });
+            off += parts[i].Length;
+        }
+        if (segs is not null) _tracked[result] = segs;
+    }
+
     /// <summary>Records that <paramref name="result"/> equals <paramref name="source"/>[offset..offset+result.Length].</summary>
     public string TrackSubstring(string source, string result, int offset)
     {

@@ -149,19 +149,12 @@ internal static class Methods
 
     private static string JoinTracked(Evaluator ev, string sep, List<string> parts)
     {
-        var result = string.Join(sep, parts);
-        if ((long)result.Length > ev.Limits.MaxOutputChars) throw new PyLimit("joined string too long");
-        int off = 0;
-        // Provenance of each part is carried into the joined string.
-        object? acc = "";
+        long total = parts.Sum(p => (long)p.Length) + (long)sep.Length * Math.Max(0, parts.Count - 1);
+        if (total > ev.Limits.MaxOutputChars) throw new PyLimit("joined string too long");
         if (parts.Count == 1) return parts[0];
-        foreach (var p in parts)
-        {
-            if (off > 0) acc = ev.TrackConcat(string.Concat((string)acc!, sep), acc, sep);
-            acc = ev.TrackConcat(string.Concat((string)acc!, p), acc, p);
-            off++;
-        }
-        return (string)acc!;
+        var result = string.Join(sep, parts);
+        ev.TrackJoin(result, sep, parts);
+        return result;
     }
 
     public static string Strip(Evaluator? ev, string s, object? chars, bool left, bool right)
@@ -218,41 +211,33 @@ internal static class Methods
 
     private static PyList RSplit(string s, object? sep, long maxsplit)
     {
-        if (sep is null || maxsplit < 0)
-        {
-            if (sep is null && maxsplit >= 0)
-            {
-                var words = s.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries);
-                if (words.Length <= maxsplit + 1) return new PyList(words);
-                int keep = words.Length - (int)maxsplit;
-                int cut = s.Length;
-                // Left part keeps its inner spacing: find where the last maxsplit words start.
-                var tail = new List<object?>();
-                int e = s.Length;
-                for (int k = 0; k < maxsplit; k++)
-                {
-                    while (e > 0 && PyOps.IsPySpace(s[e - 1])) e--;
-                    int b = e;
-                    while (b > 0 && !PyOps.IsPySpace(s[b - 1])) b--;
-                    tail.Insert(0, s[b..e]);
-                    e = b;
-                    cut = b;
-                }
-                var head = s[..cut].Trim();
-                _ = keep;
-                var r0 = new PyList { head };
-                r0.AddRange(tail);
-                return r0;
-            }
-            return sep is null ? new PyList(s.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries)) : new PyList(s.Split(Args.Str(sep, "separator")));
-        }
-        var sp = Args.Str(sep, "separator");
         var parts = new List<object?>();
         int end = s.Length;
-        while (parts.Count < maxsplit)
+        if (sep is null)
         {
-            int at = s.LastIndexOf(sp, end - 1 < 0 ? 0 : end - 1, StringComparison.Ordinal);
-            if (at < 0 || end == 0 || at + sp.Length > end) break;
+            // Whitespace runs separate; the leftover head keeps its inner spacing but loses trailing whitespace.
+            while (true)
+            {
+                while (end > 0 && PyOps.IsPySpace(s[end - 1])) end--;
+                if (end == 0) break;
+                if (maxsplit >= 0 && parts.Count >= maxsplit)
+                {
+                    parts.Insert(0, s[..end]);
+                    break;
+                }
+                int b = end;
+                while (b > 0 && !PyOps.IsPySpace(s[b - 1])) b--;
+                parts.Insert(0, s[b..end]);
+                end = b;
+            }
+            return new PyList(parts);
+        }
+        var sp = Args.Str(sep, "separator");
+        if (sp.Length == 0) throw new PyError("ValueError: empty separator");
+        while (maxsplit < 0 || parts.Count < maxsplit)
+        {
+            int at = end - sp.Length < 0 ? -1 : s.LastIndexOf(sp, end - 1, end, StringComparison.Ordinal);
+            if (at < 0) break;
             parts.Insert(0, s[(at + sp.Length)..end]);
             end = at;
         }
