@@ -98,6 +98,10 @@ public class JinjaSandboxTests
     {
         Assert.Throws<JinjaSyntaxException>(() => JinjaTemplate.Compile("{{ " + new string('(', 5000) + "1" + new string(')', 5000) + " }}"));
         Assert.Throws<JinjaSyntaxException>(() => JinjaTemplate.Compile(string.Concat(Enumerable.Repeat("{% if true %}", 5000))));
+        // Long left-deep chains build deep trees too: bounded at compile time, so evaluation cannot overflow the stack.
+        foreach (var link in new[] { " + 1", " ~ 'a'", " and x", " or x", " * 1", "|trim", ".a", "[0]", " is defined", " if x else 1" })
+            Assert.Throws<JinjaSyntaxException>(() => JinjaTemplate.Compile("{{ x" + string.Concat(Enumerable.Repeat(link, 100_000)) + " }}"));
+        Assert.Equal("51", Render("{{ 1" + string.Concat(Enumerable.Repeat(" + 1", 50)) + " }}"));
     }
 
     [Fact]

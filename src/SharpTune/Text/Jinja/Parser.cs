@@ -62,6 +62,13 @@ internal sealed class Parser
         return node;
     }
 
+    // Each link of a left-deep chain (a + b + c, x|f|g, a.b.c) deepens the tree that evaluation recurses through.
+    private void Link(ref int links, Token at)
+    {
+        links++;
+        Enter(at);
+    }
+
     private void Enter(Token at)
     {
         if (++_depth > MaxNesting) throw Error($"template nested deeper than {MaxNesting} levels", at);
@@ -334,14 +341,17 @@ internal sealed class Parser
     {
         var start = Cur;
         var expr = ParseOr();
+        int links = 0;
         while (Cur.IsName("if"))
         {
+            Link(ref links, Cur);
             _p++;
             var test = ParseOr();
             Expr? otherwise = null;
             if (Cur.IsName("else")) { _p++; otherwise = ParseCondExpr(); }
             expr = At(new CondExpr(test, expr, otherwise), start);
         }
+        _depth -= links;
         return expr;
     }
 
@@ -349,7 +359,9 @@ internal sealed class Parser
     {
         var start = Cur;
         var left = ParseAnd();
-        while (Cur.IsName("or")) { _p++; left = At(new OrExpr(left, ParseAnd()), start); }
+        int links = 0;
+        while (Cur.IsName("or")) { Link(ref links, Cur); _p++; left = At(new OrExpr(left, ParseAnd()), start); }
+        _depth -= links;
         return left;
     }
 
@@ -357,7 +369,9 @@ internal sealed class Parser
     {
         var start = Cur;
         var left = ParseNot();
-        while (Cur.IsName("and")) { _p++; left = At(new AndExpr(left, ParseNot()), start); }
+        int links = 0;
+        while (Cur.IsName("and")) { Link(ref links, Cur); _p++; left = At(new AndExpr(left, ParseNot()), start); }
+        _depth -= links;
         return left;
     }
 
@@ -398,11 +412,14 @@ internal sealed class Parser
     {
         var start = Cur;
         var left = ParseConcat();
+        int links = 0;
         while (Cur.Kind == TokenKind.Op && Cur.Text is "+" or "-")
         {
+            Link(ref links, Cur);
             var op = Next().Text == "+" ? BinOp.Add : BinOp.Sub;
             left = At(new BinaryExpr(op, left, ParseConcat()), start);
         }
+        _depth -= links;
         return left;
     }
 
@@ -410,7 +427,9 @@ internal sealed class Parser
     {
         var start = Cur;
         var left = ParseMath2();
-        while (Cur.IsOp("~")) { _p++; left = At(new BinaryExpr(BinOp.Concat, left, ParseMath2()), start); }
+        int links = 0;
+        while (Cur.IsOp("~")) { Link(ref links, Cur); _p++; left = At(new BinaryExpr(BinOp.Concat, left, ParseMath2()), start); }
+        _depth -= links;
         return left;
     }
 
@@ -418,11 +437,14 @@ internal sealed class Parser
     {
         var start = Cur;
         var left = ParsePow();
+        int links = 0;
         while (Cur.Kind == TokenKind.Op && Cur.Text is "*" or "/" or "//" or "%")
         {
+            Link(ref links, Cur);
             var op = Next().Text switch { "*" => BinOp.Mul, "/" => BinOp.Div, "//" => BinOp.FloorDiv, _ => BinOp.Mod };
             left = At(new BinaryExpr(op, left, ParsePow()), start);
         }
+        _depth -= links;
         return left;
     }
 
@@ -430,7 +452,9 @@ internal sealed class Parser
     {
         var start = Cur;
         var left = ParseUnary(true);
-        while (Cur.IsOp("**")) { _p++; left = At(new BinaryExpr(BinOp.Pow, left, ParseUnary(true)), start); }
+        int links = 0;
+        while (Cur.IsOp("**")) { Link(ref links, Cur); _p++; left = At(new BinaryExpr(BinOp.Pow, left, ParseUnary(true)), start); }
+        _depth -= links;
         return left;
     }
 
@@ -506,9 +530,11 @@ internal sealed class Parser
 
     private Expr ParsePostfix(Expr node)
     {
+        int links = 0;
         while (true)
         {
             var tok = Cur;
+            if (tok.IsOp(".") || tok.IsOp("[") || tok.IsOp("(")) Link(ref links, tok);
             if (tok.IsOp("."))
             {
                 _p++;
@@ -519,7 +545,7 @@ internal sealed class Parser
             }
             else if (tok.IsOp("[")) { _p++; node = ParseSubscript(node, tok); }
             else if (tok.IsOp("(")) { _p++; node = At(new CallExpr(node, ParseCallArgs()), tok); }
-            else return node;
+            else { _depth -= links; return node; }
         }
     }
 
@@ -610,9 +636,11 @@ internal sealed class Parser
 
     private Expr ParseFilterExpr(Expr node)
     {
+        int links = 0;
         while (true)
         {
             var tok = Cur;
+            if (tok.IsOp("|") || tok.IsName("is") || tok.IsOp("(")) Link(ref links, tok);
             if (tok.IsOp("|")) { _p++; node = ParseFilterTail(node); }
             else if (tok.IsName("is"))
             {
@@ -633,7 +661,7 @@ internal sealed class Parser
                 node = At(new TestExpr(node, name, args, negated) { Fn = Tests.Find(name) ?? MissingTest(name) }, nameTok);
             }
             else if (tok.IsOp("(")) { _p++; node = At(new CallExpr(node, ParseCallArgs()), tok); }
-            else return node;
+            else { _depth -= links; return node; }
         }
     }
 }

@@ -29,6 +29,8 @@ internal abstract class Stmt
 
     public static Flow ExecBody(List<Stmt> body, Evaluator ev, Frame f)
     {
+        // Bodies nest (blocks, macro calls); each checks that enough stack is left for its expressions.
+        System.Runtime.CompilerServices.RuntimeHelpers.EnsureSufficientExecutionStack();
         foreach (var s in body)
         {
             var flow = s.Exec(ev, f);
