@@ -44,6 +44,27 @@ public class ChatTemplateTests
         Assert.Equal(File.ReadAllText(Path.Combine(TestEnvironment.RepoRoot, "tests", "data", "templates", file)), ChatTemplate.Builtin(builtin).Source);
 
     [Fact]
+    public void SpansFollowContentThroughSplitAndStrip()
+    {
+        // Qwen3 splits a reasoning block off the content: the answer's span starts inside the content.
+        var content = "<think>\nweighing options\n</think>\n\nWatch Heat (1995).";
+        var r = ChatTemplate.Builtin("qwen3").RenderWithSpans([new("user", "Next?"), new("assistant", content)]);
+        var answer = Assert.Single(r.ContentSpans, s => s.MessageIndex == 1 && r.Text.Substring(s.Start, s.Length) == "Watch Heat (1995).");
+        Assert.Equal(content.IndexOf("Watch", StringComparison.Ordinal), answer.ContentOffset);
+        Assert.Contains(r.ContentSpans, s => s.MessageIndex == 1 && r.Text.Substring(s.Start, s.Length) == "weighing options");
+        Assert.Contains(r.ContentSpans, s => s.MessageIndex == 0 && r.Text.Substring(s.Start, s.Length) == "Next?");
+    }
+
+    [Fact]
+    public void SpansFollowContentThroughMacrosAndBlocks()
+    {
+        var t = ChatTemplate.FromString("{% macro turn(m) %}<{{ m.role }}>{{ m.content | trim }}</>{% endmacro %}{% for m in messages %}{% set body %}{{ turn(m) }}{% endset %}{{ body }}{% endfor %}");
+        var r = t.RenderWithSpans([new("user", " hi "), new("assistant", "yo")]);
+        Assert.Equal("<user>hi</><assistant>yo</>", r.Text);
+        Assert.Equal([new ContentSpan(0, 6, 2, 1), new ContentSpan(1, 22, 2, 0)], r.ContentSpans);
+    }
+
+    [Fact]
     public void MistralBuiltinPlacesSystemBeforeFirstInst()
     {
         var text = ChatTemplate.Builtin("mistral").Render(
