@@ -30,7 +30,8 @@ internal sealed class Evaluator
     {
         _context = context;
         Limits = limits;
-        _deadline = Stopwatch.GetTimestamp() + (long)(limits.Timeout.TotalSeconds * Stopwatch.Frequency);
+        double ticks = limits.Timeout.TotalSeconds * Stopwatch.Frequency;
+        _deadline = ticks >= long.MaxValue / 2 ? long.MaxValue : Stopwatch.GetTimestamp() + (long)Math.Max(0, ticks);
         if (track)
         {
             _tracked = new(ReferenceEqualityComparer.Instance!);
