@@ -134,6 +134,59 @@ public class JinjaDifferentialFuzzTests
         Compare(templates);
     }
 
+    private static readonly string[] Names = ["a", "b", "x", "m", "xs"];
+
+    private static readonly string[] Values =
+    [
+        "1", "a ~ 'z'", "b", "x", "loop.index", "loop.first", "loop.previtem", "ns.n", "ns.n + 1", "xs | length", "[1, 2]", "'s'",
+        "m.content", "m.role", "a if a is defined else 0", "caller() if caller is defined else 'c'", "varargs", "kwargs",
+    ];
+
+    // Random programs of set / namespace / for (with loop variables) / if / macro / call statements: scoping checks.
+    private static string Program(Random r, int depth)
+    {
+        var sb = new StringBuilder();
+        int n = r.Next(1, 5);
+        for (int k = 0; k < n; k++)
+        {
+            string name = Names[r.Next(Names.Length)], value = Values[r.Next(Values.Length)];
+            switch (depth <= 0 ? r.Next(4) : r.Next(10))
+            {
+                case 0: sb.Append($"{{% set {name} = {value} %}}"); break;
+                case 1: sb.Append($"[{{{{ {value} }}}}]"); break;
+                case 2: sb.Append($"{{% set ns.n = {value} %}}"); break;
+                case 3: sb.Append($"({{{{ {name} }}}})"); break;
+                case 4 or 5:
+                    sb.Append($"{{% for {name} in {(r.Next(2) == 0 ? "xs" : "[3, 4]")}{(r.Next(3) == 0 ? " if " + name + " != 2" : "")} %}}").Append(Program(r, depth - 1));
+                    if (r.Next(3) == 0) sb.Append("{% else %}E");
+                    sb.Append("{% endfor %}");
+                    break;
+                case 6:
+                    sb.Append($"{{% if {value} %}}").Append(Program(r, depth - 1)).Append("{% else %}").Append(Program(r, depth - 1)).Append("{% endif %}");
+                    break;
+                case 7:
+                    sb.Append($"{{% macro f{k}({name}, b=2) %}}").Append(Program(r, depth - 1)).Append("{% endmacro %}")
+                        .Append($"{{{{ f{k}({value}) }}}}{{{{ f{k}(1, 3, 4, q=5) }}}}");
+                    break;
+                case 8:
+                    sb.Append($"{{% macro g{k}() %}}<{{{{ caller() }}}}>{{% endmacro %}}{{% call g{k}() %}}").Append(Program(r, depth - 1)).Append("{% endcall %}");
+                    break;
+                default:
+                    sb.Append($"{{% set {name} %}}").Append(Program(r, depth - 1)).Append($"{{% endset %}}{{{{ {name} }}}}");
+                    break;
+            }
+        }
+        return sb.ToString();
+    }
+
+    [Fact]
+    public void RandomScopingProgramsMatchJinja2()
+    {
+        TestEnvironment.RequireOracle(JinjaOracle.Available, "/usr/bin/python3 with jinja2");
+        var r = new Random(31337);
+        Compare(Enumerable.Range(0, 1500).Select(_ => "{% set ns = namespace(n=0) %}" + Program(r, 3) + "|{{ ns.n }}").ToList());
+    }
+
     [Fact]
     public void RandomExpressionsMatchJinja2()
     {

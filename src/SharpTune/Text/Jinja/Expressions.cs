@@ -20,7 +20,8 @@ internal sealed class NameExpr(string name) : Expr
 {
     public readonly string Name = name;
 
-    public override object? Eval(Evaluator ev, Frame f) => f.Lookup(Name, out var v) ? v : ev.LookupGlobal(Name);
+    public override object? Eval(Evaluator ev, Frame f) =>
+        f.Lookup(Name, out var v) ? (ReferenceEquals(v, Frame.Missing) ? new Undefined($"'{Name}' is undefined") : v) : ev.LookupGlobal(Name);
 }
 
 internal sealed class ListExpr(List<Expr> items, bool tuple) : Expr

@@ -12,11 +12,13 @@ namespace SharpTune.Text.Jinja;
 public sealed class JinjaTemplate
 {
     private readonly List<Stmt> _body;
+    private readonly ScopeInfo _root;
 
-    private JinjaTemplate(string name, List<Stmt> body, SandboxLimits limits)
+    private JinjaTemplate(string name, (List<Stmt> Body, ScopeInfo Root) parsed, SandboxLimits limits)
     {
         Name = name;
-        _body = body;
+        _body = parsed.Body;
+        _root = parsed.Root;
         Limits = limits;
     }
 
@@ -58,7 +60,7 @@ public sealed class JinjaTemplate
         prepare?.Invoke(ev);
         try
         {
-            Stmt.ExecBody(_body, ev, new Frame(null));
+            Stmt.ExecBody(_body, ev, Frame.Open(null, _root.Undeclared));
             return ev;
         }
         catch (PyRaised e) { throw new JinjaRaisedException(e.Message, Name, ev.Line, ev.Column); }

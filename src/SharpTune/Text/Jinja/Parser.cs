@@ -9,17 +9,90 @@ internal sealed class Parser
     private int _p;
     private int _depth;
 
+    /// <summary>
+    /// One variable scope as jinja2's compiler analyses it (the template, a loop body, a loop's else, a macro or
+    /// caller body, a block-set or filter body): what it assigns, what it reads before assigning, every name it refers
+    /// to at its own level, and every name read anywhere inside it (for macros' varargs/kwargs/caller).
+    /// </summary>
+    private sealed class Scope(Scope? parent)
+    {
+        public readonly Scope? Parent = parent;
+        public readonly ScopeInfo Info = new();
+        public readonly HashSet<string> Stores = new(StringComparer.Ordinal);
+        public readonly HashSet<string> Params = new(StringComparer.Ordinal);
+        public readonly HashSet<string> LoadsFirst = new(StringComparer.Ordinal);
+        public readonly HashSet<string> Refs = new(StringComparer.Ordinal);
+        public readonly HashSet<string> AllLoads = new(StringComparer.Ordinal);
+
+        // jinja2 starts a name the scope assigns as "missing" (undefined even if an outer value exists) unless the
+        // scope reads it first, assigns it only inside an if-branch, or an enclosing scope refers to it (then it
+        // aliases that scope's variable).
+        public void Finish()
+        {
+            Info.Undeclared = Stores.Where(n => !LoadsFirst.Contains(n) && !Params.Contains(n) && !OuterRefers(n))
+                .Order(StringComparer.Ordinal).ToArray();
+        }
+
+        private bool OuterRefers(string n)
+        {
+            for (var s = Parent; s is not null; s = s.Parent) if (s.Refs.Contains(n)) return true;
+            return false;
+        }
+    }
+
+    private readonly List<Scope> _scopes = [];
+    private readonly List<Scope> _allScopes = [];
+
+    private Scope Current => _scopes[^1];
+
+    private void Load(string name)
+    {
+        if (!Current.Stores.Contains(name)) Current.LoadsFirst.Add(name);
+        Current.Refs.Add(name);
+        foreach (var s in _scopes) s.AllLoads.Add(name);
+    }
+
+    private void Store(Target t)
+    {
+        if (t.Attribute is not null) { Load(t.Names[0]); return; }
+        foreach (var n in t.Names) StoreName(n);
+    }
+
+    private void StoreName(string n)
+    {
+        Current.Stores.Add(n);
+        Current.Refs.Add(n);
+    }
+
+    private void Param(Scope s, string n)
+    {
+        s.Params.Add(n);
+        s.Refs.Add(n);
+    }
+
+    private Scope Push()
+    {
+        var s = new Scope(_scopes.Count > 0 ? Current : null);
+        _scopes.Add(s);
+        _allScopes.Add(s);
+        return s;
+    }
+
+    private void Pop() => _scopes.RemoveAt(_scopes.Count - 1);
+
     private Parser(List<Token> tokens, string name)
     {
         _t = tokens;
         _name = name;
     }
 
-    public static List<Stmt> Parse(string source, string name)
+    public static (List<Stmt> Body, ScopeInfo Root) Parse(string source, string name)
     {
         var p = new Parser(Lexer.Tokenize(source, name), name);
+        var root = p.Push();
         var body = p.ParseBody([]);
-        return body;
+        foreach (var s in p._allScopes) s.Finish();
+        return (body, root.Info);
     }
 
     private Token Cur => _t[_p];
@@ -127,9 +200,11 @@ internal sealed class Parser
             case "filter": return ParseFilterBlock(kw);
             case "generation":
                 ExpectBlockEnd();
+                var gs = Push();
                 var gb = ParseBody(["endgeneration"]);
+                Pop();
                 EndTag("endgeneration");
-                return AtS(new GenerationStmt(gb), kw);
+                return AtS(new GenerationStmt(gb, gs.Info), kw);
             case "break" or "continue":
                 ExpectBlockEnd();
                 return AtS(new BreakStmt(kw.Text == "break"), kw);
@@ -150,9 +225,18 @@ internal sealed class Parser
 
     private Stmt ParseIf(Token kw)
     {
+        var storedBefore = new HashSet<string>(Current.Stores, StringComparer.Ordinal);
+        var stmt = ParseIfCore(kw);
+        // jinja2 merges branch scopes so that a name first assigned in a branch starts from the outer value.
+        foreach (var n in Current.Stores) if (!storedBefore.Contains(n)) Current.LoadsFirst.Add(n);
+        return stmt;
+    }
+
+    private Stmt ParseIfCore(Token kw)
+    {
         var branches = new List<(Expr, List<Stmt>)>();
         List<Stmt>? otherwise = null;
-        var cond = ParseTuple(withCondExpr: true, explicitParens: false);
+        var cond = ParseTuple(withCondExpr: false, explicitParens: false);
         ExpectBlockEnd();
         while (true)
         {
@@ -162,7 +246,7 @@ internal sealed class Parser
             _p += 2;
             if (tag == "elif")
             {
-                cond = ParseTuple(withCondExpr: true, explicitParens: false);
+                cond = ParseTuple(withCondExpr: false, explicitParens: false);
                 ExpectBlockEnd();
                 continue;
             }
@@ -209,6 +293,8 @@ internal sealed class Parser
         if (!Cur.IsName("in")) throw Error($"expected 'in', got {Cur}", Cur);
         _p++;
         var iter = ParseTuple(withCondExpr: false, explicitParens: false, extraEnd: "recursive");
+        var loopScope = Push();
+        foreach (var n in target.Names) Param(loopScope, n);
         Expr? cond = null;
         if (Cur.IsName("if"))
         {
@@ -218,14 +304,18 @@ internal sealed class Parser
         if (Cur.IsName("recursive")) throw Error("recursive for-loops are not supported", Cur);
         ExpectBlockEnd();
         var body = ParseBody(["endfor", "else"]);
+        Pop();
         List<Stmt>? otherwise = null;
+        ScopeInfo elseInfo = new();
         if (CurrentTag() == "else")
         {
             EndTag("else");
+            elseInfo = Push().Info;
             otherwise = ParseBody(["endfor"]);
+            Pop();
         }
         EndTag("endfor");
-        return AtS(new ForStmt(target, iter, cond, body, otherwise), kw);
+        return AtS(new ForStmt(target, iter, cond, body, otherwise, loopScope.Info, elseInfo), kw);
     }
 
     private Stmt ParseSet(Token kw)
@@ -236,8 +326,10 @@ internal sealed class Parser
             _p++;
             var value = ParseTuple(withCondExpr: true, explicitParens: false);
             ExpectBlockEnd();
+            Store(target); // after the value: jinja2 visits the value first
             return AtS(new SetStmt(target, value), kw);
         }
+        Store(target);
         var filters = new List<FilterExpr>();
         while (Cur.IsOp("|"))
         {
@@ -245,9 +337,11 @@ internal sealed class Parser
             filters.Add(ParseFilterTail(null));
         }
         ExpectBlockEnd();
+        var setScope = Push();
         var body = ParseBody(["endset"]);
+        Pop();
         EndTag("endset");
-        return AtS(new SetBlockStmt(target, body, filters), kw);
+        return AtS(new SetBlockStmt(target, body, filters, setScope.Info), kw);
     }
 
     private List<(string, Expr?)> ParseParams()
@@ -258,7 +352,9 @@ internal sealed class Parser
         {
             if (ps.Count > 0) ExpectOp(",");
             if (Cur.IsOp(")")) break;
+            var nameTok = Cur;
             var n = ExpectName();
+            if (ps.Exists(p => p.Item1 == n)) throw Error($"duplicate argument '{n}' in macro definition", nameTok);
             Expr? d = null;
             if (Cur.IsOp("=")) { _p++; d = ParseExpression(true); }
             else if (ps.Count > 0 && ps[^1].Item2 is not null) throw Error("non-default argument follows default argument", Cur);
@@ -271,22 +367,34 @@ internal sealed class Parser
     private Stmt ParseMacro(Token kw)
     {
         var name = ExpectName();
+        StoreName(name);
+        var scope = Push();
         var ps = ParseParams();
+        foreach (var (p, _) in ps) Param(scope, p);
         ExpectBlockEnd();
         var body = ParseBody(["endmacro"]);
+        Pop();
         EndTag("endmacro");
-        return AtS(new MacroStmt(name, ps, body), kw);
+        return AtS(new MacroStmt(name, ps, body, Shape(scope)), kw);
     }
+
+    private static MacroShape Shape(Scope s) =>
+        new(s.Info, s.AllLoads.Contains("kwargs"), s.AllLoads.Contains("varargs"), s.AllLoads.Contains("caller"));
 
     private Stmt ParseCallBlock(Token kw)
     {
+        var scope = Push();
         var ps = Cur.IsOp("(") ? ParseParams() : [];
+        foreach (var (p, _) in ps) Param(scope, p);
+        Pop();
         var expr = ParseExpression(true);
         if (expr is not CallExpr call) throw Error("expected a call after 'call'", kw);
         ExpectBlockEnd();
+        _scopes.Add(scope);
         var body = ParseBody(["endcall"]);
+        Pop();
         EndTag("endcall");
-        return AtS(new CallBlockStmt(call, ps, body), kw);
+        return AtS(new CallBlockStmt(call, ps, body, Shape(scope)), kw);
     }
 
     private Stmt ParseFilterBlock(Token kw)
@@ -298,9 +406,11 @@ internal sealed class Parser
             filters.Add(ParseFilterTail(null));
         }
         ExpectBlockEnd();
+        var scope = Push();
         var body = ParseBody(["endfilter"]);
+        Pop();
         EndTag("endfilter");
-        return AtS(new FilterBlockStmt(filters, body), kw);
+        return AtS(new FilterBlockStmt(filters, body, scope.Info), kw);
     }
 
     // ---- expressions ----
@@ -484,7 +594,7 @@ internal sealed class Parser
                     "true" or "True" => At(new ConstExpr(Box.True), tok),
                     "false" or "False" => At(new ConstExpr(Box.False), tok),
                     "none" or "None" => At(new ConstExpr(null), tok),
-                    _ => At(new NameExpr(tok.Text), tok),
+                    _ => LoadName(tok),
                 };
             case TokenKind.String:
                 _p++;
@@ -526,6 +636,12 @@ internal sealed class Parser
             default:
                 throw Error($"unexpected {tok}", tok);
         }
+    }
+
+    private Expr LoadName(Token tok)
+    {
+        Load(tok.Text);
+        return At(new NameExpr(tok.Text), tok);
     }
 
     private Expr ParsePostfix(Expr node)

@@ -5,8 +5,23 @@ internal enum Flow : byte { Normal, Break, Continue }
 /// <summary>A variable scope. Loops and macros open one; if-blocks do not (as in jinja2).</summary>
 internal sealed class Frame(Frame? parent)
 {
+    /// <summary>
+    /// Marks a name the scope assigns but has not assigned yet, and does not itself read before assigning: jinja2
+    /// compiles such a name to a local that starts out missing, so inner scopes (loops, macros, blocks) see it as
+    /// undefined instead of finding an outer value.
+    /// </summary>
+    public static readonly object Missing = new();
+
     public readonly Frame? Parent = parent;
     private Dictionary<string, object?>? _vars;
+
+    /// <summary>A scope frame with its not-yet-assigned names marked (see <see cref="Missing"/>).</summary>
+    public static Frame Open(Frame? parent, string[] undeclared)
+    {
+        var f = new Frame(parent);
+        foreach (var n in undeclared) f.Set(n, Missing);
+        return f;
+    }
 
     public bool Lookup(string name, out object? value)
     {
@@ -17,6 +32,12 @@ internal sealed class Frame(Frame? parent)
     }
 
     public void Set(string name, object? value) => (_vars ??= new(StringComparer.Ordinal))[name] = value;
+}
+
+/// <summary>Names a scope must start as missing (filled in once the whole template is parsed).</summary>
+internal sealed class ScopeInfo
+{
+    public string[] Undeclared = [];
 }
 
 /// <summary>A statement node; writes to the evaluator's output.</summary>
@@ -82,6 +103,7 @@ internal sealed class Target(List<string> names, string? attribute, bool tuple)
         if (Attribute is not null)
         {
             if (!f.Lookup(Names[0], out var ns)) ns = ev.LookupGlobal(Names[0]);
+            if (ReferenceEquals(ns, Frame.Missing)) ns = null;
             if (ns is not PyNamespace n) throw new PyError("TypeError: cannot assign attribute on non-namespace object");
             n.Attributes[Attribute] = value;
             return;
@@ -106,11 +128,11 @@ internal sealed class SetStmt(Target target, Expr value) : Stmt
     }
 }
 
-internal sealed class SetBlockStmt(Target target, List<Stmt> body, List<FilterExpr> filters) : Stmt
+internal sealed class SetBlockStmt(Target target, List<Stmt> body, List<FilterExpr> filters, ScopeInfo scope) : Stmt
 {
     public override Flow Exec(Evaluator ev, Frame f)
     {
-        object? v = ev.Capture(() => ExecBody(body, ev, f));
+        object? v = ev.Capture(() => ExecBody(body, ev, Frame.Open(f, scope.Undeclared)));
         foreach (var flt in filters) v = flt.Apply(ev, f, v);
         ev.At(this);
         target.Assign(ev, f, v);
@@ -118,14 +140,14 @@ internal sealed class SetBlockStmt(Target target, List<Stmt> body, List<FilterEx
     }
 }
 
-internal sealed class ForStmt(Target target, Expr iter, Expr? condition, List<Stmt> body, List<Stmt>? otherwise) : Stmt
+internal sealed class ForStmt(Target target, Expr iter, Expr? condition, List<Stmt> body, List<Stmt>? otherwise, ScopeInfo scope, ScopeInfo elseScope) : Stmt
 {
     public override Flow Exec(Evaluator ev, Frame f)
     {
         var seq = iter.Eval(ev, f);
         ev.At(this);
         var items = new List<object?>(PyOps.Iterate(seq));
-        var frame = new Frame(f);
+        var frame = Frame.Open(f, scope.Undeclared);
         if (condition is not null)
         {
             var kept = new List<object?>(items.Count);
@@ -145,14 +167,14 @@ internal sealed class ForStmt(Target target, Expr iter, Expr? condition, List<St
             loop.Index0 = i;
             ev.At(this);
             // jinja2 gives every iteration fresh locals: a set inside the body does not carry to the next one.
-            var iteration = new Frame(f);
+            var iteration = Frame.Open(f, scope.Undeclared);
             iteration.Set("loop", loop);
             target.Assign(ev, iteration, items[i]);
             var flow = ExecBody(body, ev, iteration);
             if (flow == Flow.Break) break;
             if (flow == Flow.Normal) runElse = false;
         }
-        return runElse && otherwise is not null ? ExecBody(otherwise, ev, f) : Flow.Normal;
+        return runElse && otherwise is not null ? ExecBody(otherwise, ev, Frame.Open(f, elseScope.Undeclared)) : Flow.Normal;
     }
 }
 
@@ -187,17 +209,20 @@ internal sealed class BreakStmt(bool isBreak) : Stmt
     public override Flow Exec(Evaluator ev, Frame f) => isBreak ? Flow.Break : Flow.Continue;
 }
 
-internal sealed class MacroStmt(string name, List<(string Name, Expr? Default)> parameters, List<Stmt> body) : Stmt
+/// <summary>What a macro body reads that changes how it may be called (jinja2 checks these at call time).</summary>
+internal sealed record MacroShape(ScopeInfo Scope, bool CatchesKwargs, bool CatchesVarargs, bool UsesCaller);
+
+internal sealed class MacroStmt(string name, List<(string Name, Expr? Default)> parameters, List<Stmt> body, MacroShape shape) : Stmt
 {
     public override Flow Exec(Evaluator ev, Frame f)
     {
-        f.Set(name, new Macro(name, parameters, body, f, this));
+        f.Set(name, new Macro(name, parameters, body, f, this, shape));
         return Flow.Normal;
     }
 }
 
 /// <summary>A macro defined by the template; calling it renders its body to a string.</summary>
-internal sealed class Macro(string name, List<(string Name, Expr? Default)> parameters, List<Stmt> body, Frame closure, Stmt where) : PyCallable
+internal sealed class Macro(string name, List<(string Name, Expr? Default)> parameters, List<Stmt> body, Frame closure, Stmt where, MacroShape shape) : PyCallable
 {
     public override string Name { get; } = name;
 
@@ -207,7 +232,11 @@ internal sealed class Macro(string name, List<(string Name, Expr? Default)> para
 
     public object? Invoke(Evaluator ev, List<object?> args, List<KeyValuePair<string, object?>>? kwargs, PyCallable? caller)
     {
-        var frame = new Frame(closure);
+        if (args.Count > parameters.Count && !shape.CatchesVarargs)
+            throw new PyError($"TypeError: macro '{Name}' takes not more than {parameters.Count} argument(s)");
+        if (caller is not null && !shape.UsesCaller)
+            throw new PyError($"TypeError: macro '{Name}' takes no keyword argument 'caller'");
+        var frame = Frame.Open(closure, shape.Scope.Undeclared);
         var extraKw = new PyDict();
         var given = new bool[parameters.Count];
         for (int i = 0; i < args.Count && i < parameters.Count; i++) { frame.Set(parameters[i].Name, args[i]); given[i] = true; }
@@ -215,7 +244,12 @@ internal sealed class Macro(string name, List<(string Name, Expr? Default)> para
             foreach (var (k, v) in kwargs)
             {
                 int i = parameters.FindIndex(p => p.Name == k);
-                if (i < 0) { extraKw[k] = v; continue; }
+                if (i < 0)
+                {
+                    if (!shape.CatchesKwargs) throw new PyError($"TypeError: macro '{Name}' takes no keyword argument '{k}'");
+                    extraKw[k] = v;
+                    continue;
+                }
                 if (given[i]) throw new PyError($"TypeError: macro '{Name}' got multiple values for argument '{k}'");
                 frame.Set(k, v);
                 given[i] = true;
@@ -235,14 +269,14 @@ internal sealed class Macro(string name, List<(string Name, Expr? Default)> para
     }
 }
 
-internal sealed class CallBlockStmt(CallExpr call, List<(string Name, Expr? Default)> parameters, List<Stmt> body) : Stmt
+internal sealed class CallBlockStmt(CallExpr call, List<(string Name, Expr? Default)> parameters, List<Stmt> body, MacroShape shape) : Stmt
 {
     public override Flow Exec(Evaluator ev, Frame f)
     {
         var callee = call.Callee.Eval(ev, f);
         var (args, kw) = call.Args.Eval(ev, f);
         ev.At(this);
-        var caller = new Macro("caller", parameters, body, f, this);
+        var caller = new Macro("caller", parameters, body, f, this, shape);
         if (callee is Macro m) ev.WriteValue(m.Invoke(ev, args, kw, caller));
         else
         {
@@ -254,11 +288,11 @@ internal sealed class CallBlockStmt(CallExpr call, List<(string Name, Expr? Defa
     }
 }
 
-internal sealed class FilterBlockStmt(List<FilterExpr> filters, List<Stmt> body) : Stmt
+internal sealed class FilterBlockStmt(List<FilterExpr> filters, List<Stmt> body, ScopeInfo scope) : Stmt
 {
     public override Flow Exec(Evaluator ev, Frame f)
     {
-        object? v = ev.Capture(() => ExecBody(body, ev, f));
+        object? v = ev.Capture(() => ExecBody(body, ev, Frame.Open(f, scope.Undeclared)));
         foreach (var flt in filters) v = flt.Apply(ev, f, v);
         ev.WriteValue(v);
         return Flow.Normal;
@@ -266,12 +300,12 @@ internal sealed class FilterBlockStmt(List<FilterExpr> filters, List<Stmt> body)
 }
 
 /// <summary>transformers' <c>{% generation %}</c> block: output unchanged, its span recorded.</summary>
-internal sealed class GenerationStmt(List<Stmt> body) : Stmt
+internal sealed class GenerationStmt(List<Stmt> body, ScopeInfo scope) : Stmt
 {
     public override Flow Exec(Evaluator ev, Frame f)
     {
         int start = ev.OutputLength;
-        var flow = ExecBody(body, ev, f);
+        var flow = ExecBody(body, ev, Frame.Open(f, scope.Undeclared));
         ev.RecordGeneration(start, ev.OutputLength);
         return flow;
     }
