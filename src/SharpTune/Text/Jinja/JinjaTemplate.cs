@@ -121,8 +121,10 @@ public static class JinjaValues
             case JsonValueKind.False: return Box.False;
             case JsonValueKind.String: return e.GetString();
             case JsonValueKind.Number:
-                if (e.TryGetInt64(out var l) && e.GetRawText().AsSpan().IndexOfAny(".eE") < 0) return Box.Int(l);
-                return e.GetDouble();
+                string raw = e.GetRawText();
+                if (raw.AsSpan().IndexOfAny(".eE") < 0 && e.TryGetInt64(out var l)) return Box.Int(l);
+                // Out-of-range numbers become inf (as Python's json module parses them) rather than failing.
+                return e.TryGetDouble(out var dbl) ? dbl : double.Parse(raw, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture);
             case JsonValueKind.Array:
                 var list = new PyList(e.GetArrayLength());
                 foreach (var x in e.EnumerateArray()) list.Add(FromJson(x));
