@@ -83,8 +83,8 @@ public class ChatTemplateTests
     {
         using var dir = TestEnvironment.TempDir();
         var plain = dir.File("a.json");
-        File.WriteAllText(plain, """{"bos_token": "<s>", "eos_token": {"content": "</s>"}, "chat_template": "{{ bos_token }}{% for m in messages %}{{ m.content }}{% endfor %}{{ eos_token }}"}""");
-        Assert.Equal("<s>hi</s>", ChatTemplate.FromTokenizerConfig(plain).Render([new("user", "hi")]));
+        File.WriteAllText(plain, """{"bos_token": "<s>", "eos_token": {"content": "</s>"}, "pad_token": "<pad>", "chat_template": "{{ bos_token }}{% for m in messages %}{{ m.content }}{% endfor %}{{ eos_token }}{{ pad_token }}{{ unk_token is defined }}"}""");
+        Assert.Equal("<s>hi</s><pad>False", ChatTemplate.FromTokenizerConfig(plain).Render([new("user", "hi")]));
         var named = dir.File("b.json");
         File.WriteAllText(named, """{"chat_template": [{"name": "default", "template": "D{{ messages|length }}"}, {"name": "tool_use", "template": "T"}]}""");
         Assert.Equal("D1", ChatTemplate.FromTokenizerConfig(named).Render([new("user", "x")]));

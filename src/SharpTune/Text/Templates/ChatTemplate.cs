@@ -14,13 +14,15 @@ public sealed class ChatTemplate
     private static readonly string[] Builtins = ["chatml", "qwen3", "llama3", "llama2", "mistral", "completion"];
 
     private readonly JinjaTemplate _template;
+    private readonly (string Name, string Value)[] _otherTokens;
 
-    private ChatTemplate(JinjaTemplate template, string source, string? bos, string? eos)
+    private ChatTemplate(JinjaTemplate template, string source, string? bos, string? eos, (string, string)[]? otherTokens = null)
     {
         _template = template;
         Source = source;
         DefaultBosToken = bos;
         DefaultEosToken = eos;
+        _otherTokens = otherTokens ?? [];
     }
 
     /// <summary>Names accepted by <see cref="Builtin"/>.</summary>
@@ -63,7 +65,12 @@ public sealed class ChatTemplate
             string have = config.ChatTemplates.Count == 0 ? "it has no chat_template" : "it has: " + string.Join(", ", config.ChatTemplates.Keys);
             throw new UserException($"{path}: no chat template named '{want}' ({have}); use a built-in template ({string.Join(", ", Builtins)}) or a .jinja file");
         }
-        return FromString(source, want == "default" ? path : $"{path}#{want}", config.BosToken, config.EosToken);
+        // transformers passes the tokenizer's special tokens map: unk_token and pad_token too, when it has them.
+        var others = new List<(string, string)>();
+        if (config.UnkToken is { } unk) others.Add(("unk_token", unk));
+        if (config.PadToken is { } pad) others.Add(("pad_token", pad));
+        string name = want == "default" ? path : $"{path}#{want}";
+        return new ChatTemplate(JinjaTemplate.Compile(source, name), source, config.BosToken, config.EosToken, others.ToArray());
     }
 
     /// <summary>A built-in template: chatml, qwen3, llama3, llama2, mistral or completion.</summary>
@@ -116,6 +123,7 @@ public sealed class ChatTemplate
             ["documents"] = null,
             ["add_generation_prompt"] = o.AddGenerationPrompt,
         };
+        foreach (var (k, v) in _otherTokens) ctx[k] = v;
         if ((o.BosToken ?? DefaultBosToken) is { } bos) ctx["bos_token"] = bos;
         if ((o.EosToken ?? DefaultEosToken) is { } eos) ctx["eos_token"] = eos;
         if (o.Variables is not null) foreach (var (k, v) in o.Variables) ctx[k] = JinjaValues.FromClr(v);
