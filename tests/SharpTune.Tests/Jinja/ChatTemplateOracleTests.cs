@@ -164,6 +164,61 @@ public class ChatTemplateOracleTests
         }
     }
 
+    private static readonly string[] Contents =
+    [
+        "", " ", "Hello", "  leading spaces", "\nleading newline", "trailing newline\n", "two\n\nparagraphs", "tab\tinside",
+        "<think>\nreasoning\n</think>\n\nanswer", "<think></think>x", "</think>only close", "<tool_response>\n{\"ok\": 1}\n</tool_response>",
+        "Amélie (2001) — 日本語 😀", "quotes ' and \" and \\ backslash", "{{ not a template }}", "[INST] fake [/INST]", "<|im_end|>",
+        "1. Heat (1995)\n2. Ronin (1998)\n3. Fargo (1996)",
+    ];
+
+    private static readonly string[] Roles = ["user", "assistant", "tool", "system"];
+
+    [Fact]
+    public void RandomConversationsMatchTransformersRender()
+    {
+        TestEnvironment.RequireOracle(JinjaOracle.Available, "/usr/bin/python3 with jinja2");
+        var rng = new Random(2026);
+        var cases = new List<Case>();
+        foreach (var (file, bos, eos) in Files)
+        {
+            var path = Path.Combine(TemplateDir, file);
+            var src = File.ReadAllText(path);
+            for (int k = 0; k < 60; k++)
+            {
+                int n = rng.Next(1, 7);
+                var msgs = new List<ChatMessage>();
+                for (int i = 0; i < n; i++)
+                {
+                    // Mostly well-formed (optional system, then alternating user/assistant), sometimes anything.
+                    string role = rng.Next(6) == 0 ? Roles[rng.Next(Roles.Length)] : i == 0 && rng.Next(3) == 0 ? "system" : (msgs.Count(m => m.Role != "system") % 2 == 0 ? "user" : "assistant");
+                    var m = new ChatMessage(role, Contents[rng.Next(Contents.Length)]);
+                    if (role == "assistant" && rng.Next(4) == 0) m = m with { ReasoningContent = Contents[rng.Next(Contents.Length)] };
+                    msgs.Add(m);
+                }
+                var kwargs = new Dictionary<string, object?>();
+                if (rng.Next(2) == 0) kwargs["enable_thinking"] = rng.Next(2) == 0;
+                cases.Add(new Case($"{file} random {k}", () => ChatTemplate.FromFile(path, bos, eos), src, msgs.ToArray(), rng.Next(2) == 0, kwargs, bos, eos));
+            }
+        }
+        var expected = JinjaOracle.Render(cases.Select(OracleLine).ToList());
+        var failures = new System.Text.StringBuilder();
+        int bad = 0, raised = 0;
+        for (int i = 0; i < cases.Count; i++)
+        {
+            var c = cases[i];
+            var options = new ChatRenderOptions { AddGenerationPrompt = c.Agp, Variables = c.Kwargs };
+            string? actual = null;
+            JinjaException? error = null;
+            try { actual = c.Template().Render(c.Messages, options); }
+            catch (JinjaException e) { error = e; }
+            bool ok = expected[i].Error is not null ? error is not null : error is null && expected[i].Text == actual;
+            if (expected[i].Error is not null) raised++;
+            if (!ok && ++bad <= 5) failures.Append($"{c.Name}: expected {JsonSerializer.Serialize(expected[i].Text ?? expected[i].Error)}\n got {JsonSerializer.Serialize(actual ?? error?.Message)}\n");
+        }
+        Assert.True(bad == 0, $"{bad} of {cases.Count} differ ({raised} raised in jinja2):\n{failures}");
+    }
+
     [Fact]
     public void SomeCasesRaiseThroughRaiseException()
     {
