@@ -19,6 +19,7 @@ public static class CommandTree
         root.Add(InitModelCommand.Create());
         root.Add(ConvertCommand.Create());
         root.Add(TokenizerCommands.Create());
+        root.Add(TemplateCommands.Create());
         return root;
     }
 }
