@@ -5,6 +5,7 @@ internal static class BenchRegistry
 {
     private static readonly Dictionary<string, Func<string[], int>> Benches = new(StringComparer.Ordinal)
     {
+        ["gemm"] = GemmBench.Run,
     };
 
     public static int Run(string[] args)
