@@ -6,6 +6,7 @@ internal static class BenchRegistry
     private static readonly Dictionary<string, Func<string[], int>> Benches = new(StringComparer.Ordinal)
     {
         ["gemm"] = GemmBench.Run,
+        ["generate"] = GenerateBench.Run,
     };
 
     public static int Run(string[] args)

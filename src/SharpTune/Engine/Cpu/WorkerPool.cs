@@ -7,19 +7,19 @@ internal interface IParallelWork
 }
 
 /// <summary>
-/// Persistent worker threads for kernels: the caller runs part 0, workers run the others. Workers spin briefly
-/// between jobs (decode issues hundreds of small kernels per token, and waking a blocked thread costs tens of
-/// microseconds), then block. One job at a time; not reentrant.
+/// Persistent worker threads for kernels: the caller runs part 0, workers run the others. Hand-offs use
+/// <see cref="ManualResetEventSlim"/>, which spins briefly before blocking: decode issues hundreds of small kernels
+/// per token, so a spinning worker picks the next one up in well under a microsecond, while on an oversubscribed
+/// machine the threads block instead of burning the core the other thread needs. One job at a time; not reentrant.
 /// </summary>
 internal sealed class WorkerPool : IDisposable
 {
-    private const int SpinsBeforeBlocking = 20_000;
+    private const int SpinCount = 2000;
     private readonly Thread[] _threads;
-    private readonly SemaphoreSlim[] _wake;
-    private readonly int[] _sleeping;
+    private readonly ManualResetEventSlim[] _go;
+    private readonly ManualResetEventSlim _done = new(false, SpinCount);
     private IParallelWork? _work;
     private int _parts;
-    private int _generation;
     private int _pending;
     private volatile bool _stopping;
     private Exception? _failure;
@@ -28,11 +28,10 @@ internal sealed class WorkerPool : IDisposable
     {
         Threads = Math.Max(1, threads);
         _threads = new Thread[Threads - 1];
-        _wake = new SemaphoreSlim[Threads - 1];
-        _sleeping = new int[Threads - 1];
+        _go = new ManualResetEventSlim[Threads - 1];
         for (int i = 0; i < _threads.Length; i++)
         {
-            _wake[i] = new SemaphoreSlim(0);
+            _go[i] = new ManualResetEventSlim(false, SpinCount);
             int index = i;
             _threads[i] = new Thread(() => WorkerLoop(index)) { IsBackground = true, Name = $"sharptune-kernel-{i + 1}" };
             _threads[i].Start();
@@ -54,48 +53,38 @@ internal sealed class WorkerPool : IDisposable
         _work = work;
         _parts = parts;
         _failure = null;
-        Volatile.Write(ref _pending, _threads.Length); // every worker checks in, so none can lag into the next job
-        Interlocked.Increment(ref _generation);
-        for (int i = 0; i < _threads.Length; i++)
-            if (Interlocked.CompareExchange(ref _sleeping[i], 0, 1) == 1) _wake[i].Release();
-        work.Execute(0, parts);
-        var spin = new SpinWait();
-        while (Volatile.Read(ref _pending) != 0) spin.SpinOnce(sleep1Threshold: -1);
+        _done.Reset();
+        Volatile.Write(ref _pending, parts - 1);
+        for (int i = 0; i < parts - 1; i++) _go[i].Set();
+        Exception? own = null;
+        try { work.Execute(0, parts); }
+        catch (Exception e) { own = e; }
+        _done.Wait();
         _work = null;
+        if (own is not null) throw own;
         if (_failure is not null) throw new AggregateException("a kernel worker failed", _failure);
     }
 
     private void WorkerLoop(int index)
     {
-        int seen = Volatile.Read(ref _generation);
+        var go = _go[index];
         while (true)
         {
-            int spins = 0;
-            while (Volatile.Read(ref _generation) == seen && !_stopping)
-            {
-                if (++spins < SpinsBeforeBlocking) { Thread.SpinWait(20); continue; }
-                Interlocked.Exchange(ref _sleeping[index], 1);
-                if (Volatile.Read(ref _generation) == seen && !_stopping) _wake[index].Wait();
-                Interlocked.Exchange(ref _sleeping[index], 0);
-                spins = 0;
-            }
+            go.Wait();
+            go.Reset();
             if (_stopping) return;
-            seen = Volatile.Read(ref _generation);
-            int part = index + 1;
-            if (part < _parts)
-            {
-                try { _work!.Execute(part, _parts); }
-                catch (Exception e) { _failure = e; }
-            }
-            Interlocked.Decrement(ref _pending);
+            try { _work!.Execute(index + 1, _parts); }
+            catch (Exception e) { _failure = e; }
+            if (Interlocked.Decrement(ref _pending) == 0) _done.Set();
         }
     }
 
     public void Dispose()
     {
         _stopping = true;
-        foreach (var w in _wake) w.Release();
+        foreach (var g in _go) g.Set();
         foreach (var t in _threads) t.Join();
-        foreach (var w in _wake) w.Dispose();
+        foreach (var g in _go) g.Dispose();
+        _done.Dispose();
     }
 }
