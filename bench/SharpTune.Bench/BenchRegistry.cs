@@ -5,6 +5,7 @@ internal static class BenchRegistry
 {
     private static readonly Dictionary<string, Func<string[], int>> Benches = new(StringComparer.Ordinal)
     {
+        ["attention"] = AttentionBench.Run,
         ["gemm"] = GemmBench.Run,
         ["generate"] = GenerateBench.Run,
     };

@@ -1,4 +1,6 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 using SharpTune.Engine.Cpu.Gemm;
 
 namespace SharpTune.Engine.Cpu;
@@ -38,6 +40,7 @@ internal sealed unsafe class SimdKernels : CpuKernels, IParallelWork
     public override void Gemm(float* a, int m, CpuLinearWeight w, float* bias, float* c, bool accumulate) =>
         _gemm.Run(a, m, w, bias, c, accumulate);
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public override void RmsNorm(float* x, int rows, int n, float* weight, float eps, float* dst)
     {
         for (int r = 0; r < rows; r++)
@@ -52,6 +55,7 @@ internal sealed unsafe class SimdKernels : CpuKernels, IParallelWork
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public override void Rope(float* x, int tokens, int width, int* positions, float* cos, float* sin, int headDim, float* dst)
     {
         int half = headDim / 2;
@@ -105,6 +109,7 @@ internal sealed unsafe class SimdKernels : CpuKernels, IParallelWork
     }
 
     /// <summary>One part of the attention: a contiguous range of (token, head) pairs.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Execute(int part, int parts)
     {
         int total = _tokens * _heads, headDim = _headDim;
@@ -121,15 +126,74 @@ internal sealed unsafe class SimdKernels : CpuKernels, IParallelWork
                 if (count == 0) continue;
                 long start = _start[t];
                 int kvOff = h / group * headDim;
+                float* k = _k + start * kvWidth + kvOff, v = _v + start * kvWidth + kvOff;
+                if (_wide && Avx.IsSupported && headDim % 8 == 0)
+                {
+                    AttentionHead256(qh, k, v, kvWidth, count, headDim, scratch, o);
+                    continue;
+                }
                 for (int j = 0; j < count; j++)
-                    scratch[j] = VectorOps.Dot(qh, _k + (start + j) * kvWidth + kvOff, headDim, _wide) * _scale;
+                    scratch[j] = VectorOps.Dot(qh, k + (long)j * kvWidth, headDim, _wide) * _scale;
                 float max = VectorOps.Max(scratch, count, _wide);
                 float inv = 1f / VectorOps.ExpShifted(scratch, max, count, scratch, _wide);
                 for (int j = 0; j < count; j++)
-                    VectorOps.Axpy(scratch[j] * inv, _v + (start + j) * kvWidth + kvOff, o, headDim, _wide);
+                    VectorOps.Axpy(scratch[j] * inv, v + (long)j * kvWidth, o, headDim, _wide);
             }
     }
 
+    /// <summary>
+    /// One query head over <paramref name="count"/> key/value rows (row stride <paramref name="stride"/>), 256-bit:
+    /// scores four keys at a time with one horizontal reduction per four, then the weighted value sum in 32-wide
+    /// column blocks whose accumulators stay in registers across all keys.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void AttentionHead256(float* q, float* k, float* v, int stride, int count, int headDim, float* scores, float* o)
+    {
+        int j = 0;
+        var scale = Vector128.Create(_scale);
+        for (; j + 4 <= count; j += 4)
+        {
+            float* k0 = k + (long)j * stride, k1 = k0 + stride, k2 = k1 + stride, k3 = k2 + stride;
+            Vector256<float> a0 = default, a1 = default, a2 = default, a3 = default;
+            for (int d = 0; d < headDim; d += 8)
+            {
+                var qv = Vector256.Load(q + d);
+                a0 = Vector256.FusedMultiplyAdd(qv, Vector256.Load(k0 + d), a0);
+                a1 = Vector256.FusedMultiplyAdd(qv, Vector256.Load(k1 + d), a1);
+                a2 = Vector256.FusedMultiplyAdd(qv, Vector256.Load(k2 + d), a2);
+                a3 = Vector256.FusedMultiplyAdd(qv, Vector256.Load(k3 + d), a3);
+            }
+            var h = Avx.HorizontalAdd(Avx.HorizontalAdd(a0, a1), Avx.HorizontalAdd(a2, a3));
+            ((h.GetLower() + h.GetUpper()) * scale).Store(scores + j);
+        }
+        for (; j < count; j++) scores[j] = VectorOps.Dot(q, k + (long)j * stride, headDim, true) * _scale;
+        float max = VectorOps.Max(scores, count, true);
+        float inv = 1f / VectorOps.ExpShifted(scores, max, count, scores, true);
+        int c = 0;
+        for (; c + 32 <= headDim; c += 32)
+        {
+            Vector256<float> o0 = default, o1 = default, o2 = default, o3 = default;
+            float* vr = v + c;
+            for (int i = 0; i < count; i++, vr += stride)
+            {
+                var p = Vector256.Create(scores[i]);
+                o0 = Vector256.FusedMultiplyAdd(p, Vector256.Load(vr), o0);
+                o1 = Vector256.FusedMultiplyAdd(p, Vector256.Load(vr + 8), o1);
+                o2 = Vector256.FusedMultiplyAdd(p, Vector256.Load(vr + 16), o2);
+                o3 = Vector256.FusedMultiplyAdd(p, Vector256.Load(vr + 24), o3);
+            }
+            (o0 * inv).Store(o + c); (o1 * inv).Store(o + c + 8); (o2 * inv).Store(o + c + 16); (o3 * inv).Store(o + c + 24);
+        }
+        for (; c < headDim; c += 8)
+        {
+            Vector256<float> acc = default;
+            float* vr = v + c;
+            for (int i = 0; i < count; i++, vr += stride) acc = Vector256.FusedMultiplyAdd(Vector256.Create(scores[i]), Vector256.Load(vr), acc);
+            (acc * inv).Store(o + c);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public override void SwiGlu(float* gate, float* up, long n, float* dst)
     {
         long i = 0;
@@ -152,6 +216,7 @@ internal sealed unsafe class SimdKernels : CpuKernels, IParallelWork
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public override void Softmax(float* x, int rows, int n, float* dst)
     {
         for (int r = 0; r < rows; r++)
@@ -163,6 +228,7 @@ internal sealed unsafe class SimdKernels : CpuKernels, IParallelWork
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public override void Argmax(float* x, int rows, int n, int* dst)
     {
         for (int r = 0; r < rows; r++)

@@ -54,6 +54,7 @@ internal static unsafe class VectorOps
         for (; i < n; i++) y[i] += a * x[i];
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static float Max(float* x, int n, bool wide)
     {
         int i = 0;
@@ -75,6 +76,7 @@ internal static unsafe class VectorOps
     }
 
     /// <summary><c>dst = exp(x - shift)</c>; returns the sum of dst.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static float ExpShifted(float* x, float shift, int n, float* dst, bool wide)
     {
         int i = 0;
@@ -108,6 +110,7 @@ internal static unsafe class VectorOps
     }
 
     /// <summary><c>x *= s</c>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Scale(float* x, float s, int n, bool wide)
     {
         int i = 0;

@@ -39,6 +39,7 @@ internal sealed unsafe class PackedGemm(KernelIsa isa, WorkerPool pool) : IParal
         _w = null!;
     }
 
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     public void Execute(int part, int parts)
     {
         var w = _w;
