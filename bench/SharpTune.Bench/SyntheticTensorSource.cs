@@ -46,16 +46,20 @@ internal sealed class SyntheticTensorSource : ITensorSource
         long n = info.ElementCount;
         bool norm = info.Shape.Length == 1;
         ulong state = (ulong)name.GetHashCode(StringComparison.Ordinal) * 0x9E3779B97F4A7C15UL | 1;
-        var values = new float[n];
         const float scale = 0.02f * 1.7320508f * 2; // uniform(-0.5, 0.5) · 2√3 · 0.02 has std 0.02
-        for (long i = 0; i < n; i++)
+        float Next()
         {
             state ^= state << 13; state ^= state >> 7; state ^= state << 17;
-            values[i] = norm ? 1f : ((state >> 40) / (float)(1 << 24) - 0.5f) * scale;
+            return norm ? 1f : ((state >> 40) / (float)(1 << 24) - 0.5f) * scale;
         }
-        if (info.DType == TensorDType.F32) return MemoryMarshal.AsBytes(values.AsSpan());
-        var bits = new ushort[n];
-        BFloat16.FromSingle(values, bits);
+        if (info.DType == TensorDType.F32)
+        {
+            var values = new float[n];
+            for (long i = 0; i < n; i++) values[i] = Next();
+            return MemoryMarshal.AsBytes(values.AsSpan());
+        }
+        var bits = new ushort[n]; // straight to BF16: no float copy of the largest tensor alive at the same time
+        for (long i = 0; i < n; i++) bits[i] = BFloat16.FromSingle(Next());
         return MemoryMarshal.AsBytes(bits.AsSpan());
     }
 

@@ -76,15 +76,25 @@ public sealed class DecoderOracleFixture : IDisposable
 /// </summary>
 public sealed class DecoderParityTests(DecoderOracleFixture oracle) : IClassFixture<DecoderOracleFixture>
 {
-    public static TheoryData<string> CaseNames => new() { "qwen3-f32-tied", "qwen3-bf16-untied", "qwen2-f32-untied-bias", "llama-f32-untied-llama3-rope", "mistral-bf16-tied", "qwen3-f32-mha-odd" };
+    private static readonly string[] Names = ["qwen3-f32-tied", "qwen3-bf16-untied", "qwen2-f32-untied-bias", "llama-f32-untied-llama3-rope", "mistral-bf16-tied", "qwen3-f32-mha-odd"];
+
+    /// <summary>Every case on every kernel set this CPU supports (scalar reference included).</summary>
+    public static TheoryData<string, string> Cases()
+    {
+        var data = new TheoryData<string, string>();
+        foreach (var name in Names)
+            foreach (var isa in KernelFactory.Supported())
+                data.Add(name, isa.ToString().ToLowerInvariant());
+        return data;
+    }
 
     [Theory]
-    [MemberData(nameof(CaseNames))]
-    public void Padded_batch_logits_match_pytorch(string name)
+    [MemberData(nameof(Cases))]
+    public void Padded_batch_logits_match_pytorch(string name, string kernels)
     {
         TestEnvironment.RequireOracle(oracle.Available, "/usr/bin/python3 with torch and numpy (python3-torch)");
         var c = oracle.Get(name);
-        using var backend = KernelFactory.CreateCpu();
+        using var backend = KernelFactory.CreateCpu(Enum.Parse<KernelIsa>(kernels, ignoreCase: true));
         using var weights = DecoderWeights.Load(c.Config, c.Weights, backend);
         // Small chunks so that a prompt spans several forward chunks through the cache.
         using var model = new DecoderModel(weights, maxTokens: 7, maxLogitRows: 5);
@@ -119,12 +129,12 @@ public sealed class DecoderParityTests(DecoderOracleFixture oracle) : IClassFixt
     }
 
     [Theory]
-    [MemberData(nameof(CaseNames))]
-    public void Greedy_generation_matches_pytorch_tokens(string name)
+    [MemberData(nameof(Cases))]
+    public void Greedy_generation_matches_pytorch_tokens(string name, string kernels)
     {
         TestEnvironment.RequireOracle(oracle.Available, "/usr/bin/python3 with torch and numpy (python3-torch)");
         var c = oracle.Get(name);
-        using var backend = KernelFactory.CreateCpu();
+        using var backend = KernelFactory.CreateCpu(Enum.Parse<KernelIsa>(kernels, ignoreCase: true));
         using var weights = DecoderWeights.Load(c.Config, c.Weights, backend);
         using var model = new DecoderModel(weights, maxTokens: 16, maxLogitRows: 4);
         using var generator = new Generator(model, maxBatch: 2, maxLength: 24);
