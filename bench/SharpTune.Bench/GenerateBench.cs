@@ -45,11 +45,11 @@ internal static class GenerateBench
         var steps = new List<double>();
         for (int r = 0; r < runs; r++)
         {
-            generator.Generate(Prompts(), options);
-            var (prefill, stepTimes) = generator.LastTimings;
+            var prompts = Prompts();
+            var ((prefill, stepTimes), others) = CpuMonitor.Quiet(() => { generator.Generate(prompts, options); return generator.LastTimings; });
             prefills.Add(prefill);
             steps.AddRange(stepTimes);
-            Console.WriteLine($"  run {r}: prefill {prefill:F3} s, decode steps {string.Join(", ", stepTimes.Select(s => (s * 1e3).ToString("F0", CultureInfo.InvariantCulture)))} ms");
+            Console.WriteLine($"  run {r}: prefill {prefill:F3} s, decode steps {string.Join(", ", stepTimes.Select(s => (s * 1e3).ToString("F0", CultureInfo.InvariantCulture)))} ms, others {others:F2} cores");
         }
         double pre = Median(prefills), step = Median(steps);
         double ourPrefill = batch * prompt / pre, ourDecode = batch / step, ourRss = PeerRunner.PeakRssMiB();
@@ -57,7 +57,7 @@ internal static class GenerateBench
         if (args.Contains("--no-peer")) return 0;
         var json = Path.Combine(Path.GetTempPath(), $"sharptune-peer-gen-{Environment.ProcessId}.json");
         var output = PeerRunner.Run("bench_generate.py", "--config", config, "--batch", batch.ToString(CultureInfo.InvariantCulture), "--prompt", prompt.ToString(CultureInfo.InvariantCulture),
-            "--new", newTokens.ToString(CultureInfo.InvariantCulture), "--runs", runs.ToString(CultureInfo.InvariantCulture), "--json", json, "--no-quiet-wait");
+            "--new", newTokens.ToString(CultureInfo.InvariantCulture), "--runs", runs.ToString(CultureInfo.InvariantCulture), "--json", json);
         if (output is null || !File.Exists(json)) return 0;
         using var doc = JsonDocument.Parse(File.ReadAllText(json));
         File.Delete(json);
