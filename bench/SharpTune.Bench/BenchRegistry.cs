@@ -7,6 +7,9 @@ internal static class BenchRegistry
     {
         ["tokenizer"] = TokenizerBench.Run,
         ["template-render"] = TemplateRenderBench.Run,
+        ["attention"] = AttentionBench.Run,
+        ["gemm"] = GemmBench.Run,
+        ["generate"] = GenerateBench.Run,
     };
 
     public static int Run(string[] args)

@@ -14,6 +14,13 @@ public interface IChatRenderer
     /// <summary>Renders <paramref name="messages"/>; <paramref name="kwargs"/> are extra template variables (e.g. <c>enable_thinking</c>).</summary>
     string Render(IReadOnlyList<RenderMessage> messages, bool addGenerationPrompt, IReadOnlyDictionary<string, object?> kwargs);
 
+    /// <summary>
+    /// Renders as <see cref="Render"/> does and also reports, per message index, the span its content occupies in
+    /// the text (null when the renderer cannot track content; the builder then searches for the content).
+    /// </summary>
+    (string Text, IReadOnlyDictionary<int, CharSpan>? ContentSpans) RenderTracked(IReadOnlyList<RenderMessage> messages, bool addGenerationPrompt, IReadOnlyDictionary<string, object?> kwargs) =>
+        (Render(messages, addGenerationPrompt, kwargs), null);
+
     /// <summary>Whether this is the <c>completion</c> format: no template, prompt text followed directly by the answer.</summary>
     bool IsCompletion { get; }
 }

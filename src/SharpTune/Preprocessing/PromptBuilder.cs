@@ -64,7 +64,8 @@ public sealed class PromptBuilder
         if (record.Turns.Count == 0 || record.Turns[^1].Role != "assistant")
             throw new UserException($"{record.Source}: a training record must end with an assistant turn");
         var messages = Messages(record, record.Turns.Count);
-        var text = _renderer.Render(messages, addGenerationPrompt: false, _kwargs);
+        var (text, contentSpans) = _renderer.RenderTracked(messages, addGenerationPrompt: false, _kwargs);
+        int systemOffset = messages.Count - record.Turns.Count; // 1 when a system message leads
         var answers = new List<CharSpan>();
         int searchFrom = 0;
         string? finalPrompt = null;
@@ -83,7 +84,8 @@ public sealed class PromptBuilder
                 finalPrompt = prompt;
                 isPrefix = prefix;
             }
-            var (contentStart, end) = FindContent(text, record.Turns[t].Content, Math.Max(common, searchFrom))
+            var (contentStart, end) = TrackedContent(contentSpans, t + systemOffset, Math.Max(common, searchFrom))
+                ?? FindContent(text, record.Turns[t].Content, Math.Max(common, searchFrom))
                 ?? throw new UserException($"{record.Source}: cannot find the text of assistant turn {t + 1} in the rendered template output after position {Math.Max(common, searchFrom)}; the template changes the answer text beyond trimming");
             // When the generation prompt is a prefix of the render, everything after it up to the end of the content
             // is the answer (e.g. a leading space, or the think block with think_block=answer); otherwise only the content.
@@ -108,6 +110,10 @@ public sealed class PromptBuilder
         r.Turns.Count > 0 && r.Turns[^1].Role == "assistant" ? r.Turns.Count - 1 : r.Turns.Count;
 
     private static int CommonPrefixLength(string a, string b) => a.AsSpan().CommonPrefixLength(b);
+
+    // The content span the renderer tracked for a message, when it lies where the answer is expected.
+    private static (int Start, int End)? TrackedContent(IReadOnlyDictionary<int, CharSpan>? spans, int messageIndex, int from) =>
+        spans is not null && spans.TryGetValue(messageIndex, out var s) && s.Start >= from ? (s.Start, s.End) : null;
 
     // The answer text in the render: the content as given, else trimmed (templates often apply | trim).
     private static (int Start, int End)? FindContent(string text, string content, int from)

@@ -1,0 +1,171 @@
+using System.Globalization;
+using System.Text.Json;
+using SharpTune.Cli.CommandLine;
+using SharpTune.Engine;
+using SharpTune.Inference;
+using SharpTune.IO;
+using SharpTune.Models;
+
+namespace SharpTune.Cli.Commands;
+
+/// <summary>
+/// What <c>generate</c> needs from a model folder besides the engine: its config.json, its weights and (for text
+/// prompts, <c>--chat</c> and output text) its tokenizer. A seam, so that the verb is testable with in-memory models
+/// and so that the checkpoint reader and tokenizer from their own areas plug in at one place.
+/// </summary>
+internal interface IModelFolder
+{
+    /// <summary>Parses <c>DIR/config.json</c>.</summary>
+    ModelConfig LoadConfig(string dir);
+
+    /// <summary>Opens the weights (<c>model.safetensors</c> or a sharded index).</summary>
+    ITensorSource OpenWeights(string dir);
+
+    /// <summary>The folder's tokenizer, or null when none can be loaded.</summary>
+    IPromptCodec? OpenTokenizer(string dir);
+}
+
+/// <summary>The tokenizer operations <c>generate</c> uses.</summary>
+internal interface IPromptCodec : ITokenDecoder
+{
+    /// <summary>Token ids of <paramref name="text"/>.</summary>
+    int[] Encode(string text, bool addSpecialTokens);
+
+    /// <summary>The chat template applied to one user message, with the generation prompt appended.</summary>
+    string RenderChat(string userMessage);
+}
+
+/// <summary>
+/// <c>sharptune generate</c>: greedy (or sampled) continuation of prompts with the KV-cache generator, one JSONL
+/// line per prompt: <c>{"ids": [...], "text": "...", "finish_reason": "eos|stop|length"}</c>.
+/// </summary>
+internal static class GenerateCommand
+{
+    public static CliCommand Create(IModelFolder folder) =>
+        new CliCommand("generate", "Generate continuations of prompts with a model (KV cache, batched).")
+        {
+            Description = """
+                Prompts come from exactly one of --prompt TEXT, --prompt-ids "1 2 3" or --input FILE.jsonl (one object
+                per line with "ids": [..] or "prompt": "text"). Output: one JSON line per prompt, in input order:
+                {"ids": [generated ids only], "text": "decoded generated text", "finish_reason": "eos|stop|length"}.
+                Greedy unless --temperature > 0. Kernels: SHARPTUNE_KERNELS=avx512|avx2|vector128|scalar.
+                """,
+        }
+            .Option("model", "Model folder: config.json, model.safetensors, tokenizer files.", "DIR", required: true)
+            .Option("prompt", "A text prompt (needs the model's tokenizer).", "TEXT")
+            .Option("prompt-ids", "A prompt as token ids separated by spaces or commas.", "IDS")
+            .Option("input", "JSONL file of prompts: {\"ids\": [...]} or {\"prompt\": \"...\"} per line.", "FILE")
+            .Option("max-new-tokens", "Most tokens to generate per prompt.", "N", "64")
+            .Flag("chat", "Render text prompts through the model's chat template with the generation prompt.")
+            .Flag("add-special-tokens", "Add the tokenizer's special tokens (e.g. BOS) when encoding text prompts.")
+            .Option("temperature", "Sampling temperature; 0 = greedy.", "T", "0")
+            .Option("top-k", "Sample from the k most likely tokens (0 = all).", "K", "0")
+            .Option("top-p", "Nucleus sampling probability mass (1 = off).", "P", "1")
+            .Option("seed", "Sampling seed.", "N", "0")
+            .Option("stop", "Stop when this string appears in the generated text (repeatable).", "TEXT", repeatable: true)
+            .Option("eos-id", "End-of-sequence token id (repeatable; default: eos_token_id of config.json).", "ID", repeatable: true)
+            .Option("batch-size", "Prompts generated together.", "N", "8")
+            .Option("weights", "Weight storage: auto (as in the checkpoint), f32 or bf16.", "auto|f32|bf16", "auto")
+            .Option("output", "Write the JSONL here (atomically) instead of stdout.", "FILE")
+            .Handle(a => Run(a, folder));
+
+    private static int Run(ParsedArgs a, IModelFolder folder)
+    {
+        int sources = (a.Has("prompt") ? 1 : 0) + (a.Has("prompt-ids") ? 1 : 0) + (a.Has("input") ? 1 : 0);
+        if (sources != 1) throw new UserException("give exactly one of --prompt, --prompt-ids, --input");
+        string dir = a.RequiredString("model");
+        if (!Directory.Exists(dir)) throw new UserException($"--model: folder not found: {dir}");
+        var storage = a.Choice("weights", "auto", "f32", "bf16") switch { "f32" => WeightStorage.F32, "bf16" => WeightStorage.BF16, _ => WeightStorage.Auto };
+        var config = folder.LoadConfig(dir);
+        var eos = a.Has("eos-id") ? a.List("eos-id").Select(s => ParseId(s, "--eos-id")).ToArray() : config.EosTokenIds.ToArray();
+        var options = new GenerationOptions
+        {
+            MaxNewTokens = a.Int("max-new-tokens", 0),
+            Temperature = (float)a.Double("temperature"),
+            TopK = a.Int("top-k", 0),
+            TopP = (float)a.Double("top-p"),
+            Seed = a.Int("seed"),
+            EosTokenIds = eos,
+            StopStrings = a.List("stop"),
+        };
+        options.Validate();
+        bool chat = a.Bool("chat"), special = a.Bool("add-special-tokens");
+        bool needsTokenizer = a.Has("prompt") || options.StopStrings.Count > 0 || chat;
+        var codec = folder.OpenTokenizer(dir);
+        if (codec is null && needsTokenizer)
+            throw new UserException($"{dir}: no tokenizer could be loaded; text prompts, --chat and --stop need one (use --prompt-ids or ids in --input)");
+        if (chat && a.Has("prompt-ids")) throw new UserException("--chat applies to text prompts, not --prompt-ids");
+
+        int[] Encode(string text) => codec!.Encode(chat ? codec.RenderChat(text) : text, special);
+        var prompts = new List<int[]>();
+        if (a.Has("prompt")) prompts.Add(Encode(a.RequiredString("prompt")));
+        else if (a.Has("prompt-ids")) prompts.Add(ParseIds(a.RequiredString("prompt-ids"), "--prompt-ids"));
+        else prompts.AddRange(ReadInput(a.ExistingFile("input"), codec is null ? null : Encode, chat));
+        if (prompts.Count == 0) throw new UserException("no prompts to generate for");
+        for (int i = 0; i < prompts.Count; i++)
+            foreach (var id in prompts[i])
+                if ((uint)id >= (uint)config.VocabSize) throw new UserException($"prompt {i + 1}: token id {id} is outside the vocabulary (0..{config.VocabSize - 1})");
+
+        int batch = Math.Min(a.Int("batch-size", 1), prompts.Count);
+        int context = prompts.Max(p => p.Length) + options.MaxNewTokens;
+        using var backend = KernelFactory.CreateCpu();
+        using var weights = DecoderWeights.Load(config, folder.OpenWeights(dir), backend, storage, maxPositions: context);
+        using var model = new DecoderModel(weights, maxTokens: 512, maxLogitRows: batch);
+        using var generator = new Generator(model, batch, context);
+        var results = generator.Generate(prompts, options, codec);
+
+        void Write(TextWriter w)
+        {
+            foreach (var r in results)
+                w.WriteLine(JsonSerializer.Serialize(new OutputLine(r.Ids.ToArray(), r.Text, r.FinishReason.ToString().ToLowerInvariant())));
+        }
+        if (a.Has("output")) AtomicFile.WriteText(a.RequiredString("output"), Write);
+        else Write(a.Out);
+        var counts = results.GroupBy(r => r.FinishReason).Select(g => $"{g.Count()} {g.Key.ToString().ToLowerInvariant()}");
+        a.Error.WriteLine($"generated for {results.Count} prompt(s) on {backend.Name}: {string.Join(", ", counts)}");
+        return CliApp.Success;
+    }
+
+    private sealed record OutputLine(
+        [property: System.Text.Json.Serialization.JsonPropertyName("ids")] int[] Ids,
+        [property: System.Text.Json.Serialization.JsonPropertyName("text")] string? Text,
+        [property: System.Text.Json.Serialization.JsonPropertyName("finish_reason")] string FinishReason);
+
+    private static int ParseId(string s, string where) =>
+        int.TryParse(s, NumberStyles.None, CultureInfo.InvariantCulture, out var v) ? v : throw new UserException($"{where}: expected a non-negative token id, got '{s}'");
+
+    internal static int[] ParseIds(string text, string where)
+    {
+        var parts = text.Split([' ', ',', '\t'], StringSplitOptions.RemoveEmptyEntries);
+        if (parts.Length == 0) throw new UserException($"{where}: no token ids");
+        return parts.Select(p => ParseId(p, where)).ToArray();
+    }
+
+    private static IEnumerable<int[]> ReadInput(string path, Func<string, int[]>? encode, bool chat)
+    {
+        int lineNo = 0;
+        foreach (var line in File.ReadLines(path))
+        {
+            lineNo++;
+            if (string.IsNullOrWhiteSpace(line)) continue;
+            JsonElement root;
+            try { root = JsonDocument.Parse(line).RootElement; }
+            catch (JsonException e) { throw new UserException($"{path}:{lineNo}: not valid JSON ({e.Message})"); }
+            if (root.ValueKind != JsonValueKind.Object) throw new UserException($"{path}:{lineNo}: expected a JSON object with \"ids\" or \"prompt\"");
+            if (root.TryGetProperty("ids", out var ids))
+            {
+                if (chat) throw new UserException($"{path}:{lineNo}: --chat applies to text prompts, not \"ids\"");
+                if (ids.ValueKind != JsonValueKind.Array || ids.GetArrayLength() == 0 || ids.EnumerateArray().Any(e => e.ValueKind != JsonValueKind.Number || !e.TryGetInt32(out var v) || v < 0))
+                    throw new UserException($"{path}:{lineNo}: field \"ids\" must be a non-empty array of non-negative integers");
+                yield return ids.EnumerateArray().Select(e => e.GetInt32()).ToArray();
+            }
+            else if (root.TryGetProperty("prompt", out var prompt) && prompt.ValueKind == JsonValueKind.String)
+            {
+                if (encode is null) throw new UserException($"{path}:{lineNo}: a text \"prompt\" needs the model's tokenizer, which could not be loaded");
+                yield return encode(prompt.GetString()!);
+            }
+            else throw new UserException($"{path}:{lineNo}: expected a field \"ids\" (array of token ids) or \"prompt\" (string)");
+        }
+        if (lineNo == 0) throw new UserException($"{path}: no prompts");
+    }
+}

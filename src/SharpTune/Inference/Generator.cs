@@ -1,0 +1,141 @@
+using SharpTune.Models;
+
+namespace SharpTune.Inference;
+
+/// <summary>
+/// Batched generation with a preallocated KV cache: one prefill of all prompts (logits only at each prompt's
+/// last token), then one decode step per new token for the sequences still running. Greedy is deterministic;
+/// sampling is reproducible with its seed. Independent of the tokenizer: text goes through an <see cref="ITokenDecoder"/>.
+/// </summary>
+public sealed class Generator : IDisposable
+{
+    private readonly DecoderModel _model;
+    private readonly KvCache _cache;
+    private readonly float[] _logits;
+
+    /// <summary>Allocates the cache for <paramref name="maxBatch"/> sequences of up to <paramref name="maxLength"/> tokens (prompt + generated).</summary>
+    public Generator(DecoderModel model, int maxBatch, int maxLength)
+    {
+        _model = model;
+        _cache = new KvCache(model.Config, model.Weights.Backend, maxBatch, maxLength);
+        _logits = new float[(long)maxBatch * model.Config.VocabSize];
+    }
+
+    /// <summary>Bytes of the KV cache.</summary>
+    public long CacheBytes => _cache.Bytes;
+
+    /// <summary>Generates for every prompt (in groups of the cache's batch size); results in prompt order.</summary>
+    public IReadOnlyList<GenerationResult> Generate(IReadOnlyList<int[]> prompts, GenerationOptions options, ITokenDecoder? decoder = null)
+    {
+        options.Validate();
+        if (options.StopStrings.Count > 0 && decoder is null) throw new ArgumentException("stop strings need a token decoder", nameof(decoder));
+        var sampler = new TokenSampler(options);
+        var results = new List<GenerationResult>(prompts.Count);
+        for (int i = 0; i < prompts.Count; i++)
+        {
+            if (prompts[i].Length == 0) throw new UserException($"prompt {i + 1} is empty");
+            if (prompts[i].Length + options.MaxNewTokens > _cache.MaxLength)
+                throw new UserException($"prompt {i + 1} has {prompts[i].Length} tokens; with max_new_tokens {options.MaxNewTokens} it exceeds the context of {_cache.MaxLength}");
+        }
+        for (int start = 0; start < prompts.Count; start += _cache.MaxBatch)
+            results.AddRange(GenerateGroup(prompts.Skip(start).Take(_cache.MaxBatch).ToArray(), options, decoder, sampler));
+        return results;
+    }
+
+    /// <summary>Timings of the last group, for benchmarks: prefill seconds and each decode step's seconds.</summary>
+    public (double PrefillSeconds, List<double> StepSeconds) LastTimings { get; private set; } = (0, []);
+
+    private GenerationResult[] GenerateGroup(int[][] prompts, GenerationOptions options, ITokenDecoder? decoder, TokenSampler sampler)
+    {
+        int batch = prompts.Length, vocab = _model.Config.VocabSize;
+        _cache.Reset();
+        var generated = new List<int>[batch];
+        var finish = new FinishReason?[batch];
+        var texts = new string?[batch];
+        var eos = new HashSet<int>(options.EosTokenIds);
+        var steps = new List<double>();
+        long t0 = System.Diagnostics.Stopwatch.GetTimestamp();
+
+        // Prefill: every prompt token, logits at each prompt's last token.
+        int total = prompts.Sum(p => p.Length);
+        var ids = new int[total];
+        var seqs = new int[total];
+        var pos = new int[total];
+        var last = new int[batch];
+        int n = 0;
+        for (int b = 0; b < batch; b++)
+        {
+            for (int t = 0; t < prompts[b].Length; t++) { ids[n] = prompts[b][t]; seqs[n] = b; pos[n] = t; n++; }
+            last[b] = n - 1;
+            generated[b] = [];
+        }
+        if (options.MaxNewTokens == 0)
+            return Enumerable.Range(0, batch).Select(b => new GenerationResult([], decoder is null ? null : "", FinishReason.Length)).ToArray();
+        _model.Forward(_cache, ids, seqs, pos, last, _logits);
+        double prefill = System.Diagnostics.Stopwatch.GetElapsedTime(t0).TotalSeconds;
+
+        var active = new List<int>(batch);
+        var stepIds = new int[batch];
+        var stepSeqs = new int[batch];
+        var stepPos = new int[batch];
+        var rows = Enumerable.Range(0, batch).ToArray();
+        for (int b = 0; b < batch; b++) active.Add(b);
+        while (true)
+        {
+            // Choose the next token of each active sequence from its logits row (row i ↔ active[i]).
+            for (int i = 0; i < active.Count; i++)
+            {
+                int b = active[i];
+                int token = sampler.Next(_logits.AsSpan(i * vocab, vocab));
+                generated[b].Add(token);
+                if (eos.Contains(token)) finish[b] = FinishReason.Eos;
+                else if (options.StopStrings.Count > 0 && StopAt(decoder!.Decode(generated[b].ToArray()), options.StopStrings) >= 0) finish[b] = FinishReason.Stop;
+                else if (generated[b].Count >= options.MaxNewTokens) finish[b] = FinishReason.Length;
+            }
+            active.RemoveAll(b => finish[b] is not null);
+            if (active.Count == 0) break;
+            long ts = System.Diagnostics.Stopwatch.GetTimestamp();
+            for (int i = 0; i < active.Count; i++)
+            {
+                int b = active[i];
+                stepIds[i] = generated[b][^1];
+                stepSeqs[i] = b;
+                stepPos[i] = prompts[b].Length + generated[b].Count - 1;
+            }
+            _model.Forward(_cache, stepIds.AsSpan(0, active.Count), stepSeqs.AsSpan(0, active.Count), stepPos.AsSpan(0, active.Count), rows.AsSpan(0, active.Count), _logits);
+            steps.Add(System.Diagnostics.Stopwatch.GetElapsedTime(ts).TotalSeconds);
+        }
+        LastTimings = (prefill, steps);
+
+        var results = new GenerationResult[batch];
+        for (int b = 0; b < batch; b++)
+        {
+            string? text = null;
+            if (decoder is not null)
+            {
+                var g = generated[b];
+                int count = finish[b] == FinishReason.Eos ? g.Count - 1 : g.Count;
+                text = decoder.Decode(g.GetRange(0, count).ToArray());
+                int cut = StopAt(text, options.StopStrings);
+                if (cut >= 0) text = text[..cut];
+            }
+            results[b] = new GenerationResult(generated[b], text, finish[b]!.Value);
+        }
+        return results;
+    }
+
+    /// <summary>Index of the earliest stop string in <paramref name="text"/>, or -1.</summary>
+    private static int StopAt(string text, IReadOnlyList<string> stops)
+    {
+        int best = -1;
+        foreach (var s in stops)
+        {
+            int i = text.IndexOf(s, StringComparison.Ordinal);
+            if (i >= 0 && (best < 0 || i < best)) best = i;
+        }
+        return best;
+    }
+
+    /// <inheritdoc />
+    public void Dispose() => _cache.Dispose();
+}

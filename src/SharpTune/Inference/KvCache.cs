@@ -1,0 +1,57 @@
+using SharpTune.Engine;
+using SharpTune.Models;
+
+namespace SharpTune.Inference;
+
+/// <summary>
+/// The preallocated key/value cache: per layer, K and V of <c>[maxBatch · maxLength, kvHeads·headDim]</c> in one
+/// backend arena; sequence b owns rows <c>b·maxLength .. (b+1)·maxLength</c> and position p of it lives in row
+/// <c>b·maxLength + p</c>. Allocated once; <see cref="Reset"/> only forgets the lengths.
+/// </summary>
+public sealed class KvCache : IDisposable
+{
+    private readonly Arena _arena;
+    private readonly int[] _lengths;
+
+    /// <summary>Allocates the cache for <paramref name="maxBatch"/> sequences of up to <paramref name="maxLength"/> tokens.</summary>
+    public KvCache(ModelConfig config, IComputeBackend backend, int maxBatch, int maxLength)
+    {
+        if (maxBatch <= 0 || maxLength <= 0) throw new ArgumentOutOfRangeException(nameof(maxBatch), "batch and length must be positive");
+        if ((long)maxBatch * maxLength > int.MaxValue) throw new ArgumentOutOfRangeException(nameof(maxLength), "cache too large");
+        MaxBatch = maxBatch;
+        MaxLength = maxLength;
+        _arena = backend.CreateArena("kv-cache");
+        Keys = new Tensor[config.NumLayers];
+        Values = new Tensor[config.NumLayers];
+        for (int l = 0; l < config.NumLayers; l++)
+        {
+            Keys[l] = _arena.Allocate(ElementType.F32, maxBatch * maxLength, config.KvDim);   // [batch·maxLength, kvHeads·headDim]
+            Values[l] = _arena.Allocate(ElementType.F32, maxBatch * maxLength, config.KvDim); // [batch·maxLength, kvHeads·headDim]
+        }
+        _lengths = new int[maxBatch];
+    }
+
+    /// <summary>Sequences the cache holds.</summary>
+    public int MaxBatch { get; }
+
+    /// <summary>Tokens per sequence.</summary>
+    public int MaxLength { get; }
+
+    /// <summary>Bytes allocated.</summary>
+    public long Bytes => _arena.Bytes;
+
+    internal Tensor[] Keys { get; }
+
+    internal Tensor[] Values { get; }
+
+    /// <summary>Tokens cached so far for sequence <paramref name="sequence"/>.</summary>
+    public int Length(int sequence) => _lengths[sequence];
+
+    internal void SetLength(int sequence, int length) => _lengths[sequence] = length;
+
+    /// <summary>Forgets every sequence (the memory is kept).</summary>
+    public void Reset() => Array.Clear(_lengths);
+
+    /// <inheritdoc />
+    public void Dispose() => _arena.Dispose();
+}

@@ -1,0 +1,140 @@
+using System.Text.Json;
+using SharpTune.Cli.CommandLine;
+using SharpTune.Cli.Commands;
+using SharpTune.Engine;
+using SharpTune.Inference;
+using SharpTune.Models;
+using SharpTune.Tests.Models;
+using SharpTune.Tests.Support;
+
+namespace SharpTune.Tests.Cli;
+
+/// <summary>The generate verb through an in-memory model folder (the checkpoint reader and tokenizer plug in at merge).</summary>
+public sealed class GenerateCommandTests
+{
+    private static readonly ModelConfig Config = RandomModels.Config(ModelArchitecture.Qwen3, tied: true, vocab: 53) with { EosTokenIds = [52] };
+    private static readonly InMemoryTensorSource Weights = RandomModels.Weights(Config, 9, bf16: false);
+
+    /// <summary>One character per id ('a' + id % 26); encodes lowercase letters back to ids.</summary>
+    private sealed class LetterCodec : IPromptCodec
+    {
+        public string Decode(ReadOnlySpan<int> ids)
+        {
+            var c = new char[ids.Length];
+            for (int i = 0; i < ids.Length; i++) c[i] = (char)('a' + ids[i] % 26);
+            return new string(c);
+        }
+
+        public int[] Encode(string text, bool addSpecialTokens) =>
+            (addSpecialTokens ? [50] : Array.Empty<int>()).Concat(text.Where(char.IsLetter).Select(ch => ch - 'a')).ToArray();
+
+        public string RenderChat(string userMessage) => "u" + userMessage + "a";
+    }
+
+    private sealed class Folder(bool tokenizer) : IModelFolder
+    {
+        public ModelConfig LoadConfig(string dir) => Config;
+        public ITensorSource OpenWeights(string dir) => Weights;
+        public IPromptCodec? OpenTokenizer(string dir) => tokenizer ? new LetterCodec() : null;
+    }
+
+    private static (int Code, string Out, string Err) Run(bool tokenizer, params string[] args)
+    {
+        var root = new CliCommand("sharptune", "t").Add(GenerateCommand.Create(new Folder(tokenizer)));
+        var o = new StringWriter();
+        var e = new StringWriter();
+        int code = new CliApp(root).Run(["generate", "--model", TestEnvironment.RepoRoot, .. args], o, e, new StringReader(""));
+        return (code, o.ToString(), e.ToString());
+    }
+
+    private static IReadOnlyList<GenerationResult> Expected(int[][] prompts, GenerationOptions options, ITokenDecoder? decoder)
+    {
+        using var backend = KernelFactory.CreateCpu();
+        using var weights = DecoderWeights.Load(Config, Weights, backend);
+        using var model = new DecoderModel(weights);
+        using var gen = new Generator(model, 1, 64);
+        return gen.Generate(prompts, options, decoder);
+    }
+
+    private static JsonElement[] Lines(string output) =>
+        output.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => JsonDocument.Parse(l).RootElement).ToArray();
+
+    [Fact]
+    public void Prompt_ids_and_input_file_give_one_line_per_prompt_in_order()
+    {
+        using var dir = TestEnvironment.TempDir();
+        var input = dir.File("prompts.jsonl");
+        File.WriteAllText(input, "{\"ids\": [1, 2, 3]}\n\n{\"ids\": [7]}\n{\"ids\": [4, 4, 4, 4, 4, 4]}\n");
+        int[][] prompts = [[1, 2, 3], [7], [4, 4, 4, 4, 4, 4]];
+        var expected = Expected(prompts, new GenerationOptions { MaxNewTokens = 6, EosTokenIds = [52] }, null);
+
+        var (code, output, err) = Run(false, "--input", input, "--max-new-tokens", "6", "--batch-size", "2");
+        Assert.Equal(0, code);
+        Assert.Contains("3 prompt(s)", err);
+        var lines = Lines(output);
+        Assert.Equal(3, lines.Length);
+        for (int i = 0; i < 3; i++)
+        {
+            Assert.Equal(expected[i].Ids, lines[i].GetProperty("ids").EnumerateArray().Select(e => e.GetInt32()).ToArray());
+            Assert.Equal(expected[i].FinishReason.ToString().ToLowerInvariant(), lines[i].GetProperty("finish_reason").GetString());
+            Assert.Equal(JsonValueKind.Null, lines[i].GetProperty("text").ValueKind);
+        }
+
+        (code, output, _) = Run(false, "--prompt-ids", "4,4 4  4 4 4", "--max-new-tokens", "6", "--output", dir.File("out.jsonl"));
+        Assert.Equal(0, code);
+        Assert.Equal("", output);
+        var written = Lines(File.ReadAllText(dir.File("out.jsonl")));
+        Assert.Equal(expected[2].Ids, written.Single().GetProperty("ids").EnumerateArray().Select(e => e.GetInt32()).ToArray());
+    }
+
+    [Fact]
+    public void Text_prompts_chat_and_stop_strings_go_through_the_tokenizer()
+    {
+        var codec = new LetterCodec();
+        var ids = codec.Encode(codec.RenderChat("hello"), addSpecialTokens: true);
+        var free = Expected([ids], new GenerationOptions { MaxNewTokens = 8, EosTokenIds = [52] }, codec)[0];
+        var (code, output, err) = Run(true, "--prompt", "hello", "--chat", "--add-special-tokens", "--max-new-tokens", "8");
+        Assert.Equal(0, code);
+        var line = Lines(output).Single();
+        Assert.Equal(free.Ids, line.GetProperty("ids").EnumerateArray().Select(e => e.GetInt32()).ToArray());
+        Assert.Equal(free.Text, line.GetProperty("text").GetString());
+
+        if (free.FinishReason != FinishReason.Length || free.Text!.Length < 3) return;
+        string stop = free.Text.Substring(1, 2);
+        (code, output, _) = Run(true, "--prompt", "hello", "--chat", "--add-special-tokens", "--max-new-tokens", "8", "--stop", stop);
+        Assert.Equal(0, code);
+        line = Lines(output).Single();
+        Assert.Equal("stop", line.GetProperty("finish_reason").GetString());
+        Assert.Equal(free.Text[..free.Text.IndexOf(stop, StringComparison.Ordinal)], line.GetProperty("text").GetString());
+    }
+
+    [Theory]
+    [InlineData("exactly one of", "--prompt-ids", "1 2", "--input", "x.jsonl")]
+    [InlineData("--prompt-ids: expected a non-negative token id, got 'x'", "--prompt-ids", "1 x")]
+    [InlineData("token id 99 is outside the vocabulary", "--prompt-ids", "1 99")]
+    [InlineData("no tokenizer could be loaded", "--prompt", "hi")]
+    [InlineData("top_p must be in (0, 1]", "--prompt-ids", "1", "--top-p", "0")]
+    public void Bad_input_is_a_one_line_user_error(string message, params string[] args)
+    {
+        var (code, output, err) = Run(false, args);
+        Assert.Equal(1, code);
+        Assert.Equal("", output);
+        Assert.Contains(message, err);
+        Assert.Single(err.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+    }
+
+    [Fact]
+    public void Bad_input_lines_name_the_file_and_line()
+    {
+        using var dir = TestEnvironment.TempDir();
+        var input = dir.File("p.jsonl");
+        File.WriteAllText(input, "{\"ids\": [1]}\n{\"ids\": [1, -2]}\n");
+        var (code, _, err) = Run(false, "--input", input);
+        Assert.Equal(1, code);
+        Assert.Contains("p.jsonl:2", err);
+        File.WriteAllText(input, "{\"ids\": [1]}\nnot json\n");
+        (code, _, err) = Run(false, "--input", input);
+        Assert.Equal(1, code);
+        Assert.Contains("p.jsonl:2: not valid JSON", err);
+    }
+}

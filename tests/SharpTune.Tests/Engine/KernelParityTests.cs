@@ -1,0 +1,224 @@
+using System.Runtime.InteropServices;
+using SharpTune.Engine;
+using SharpTune.Models;
+using SharpTune.Numerics;
+
+namespace SharpTune.Tests.Engine;
+
+/// <summary>
+/// Every fast kernel set available on this CPU against the scalar reference, in-process, on random shapes
+/// including odd sizes and the GEMM's block edges.
+/// </summary>
+public sealed class KernelParityTests
+{
+    public static TheoryData<string> FastSets => new() { "vector128", "avx2", "avx512" };
+
+    private static KernelIsa Require(string name)
+    {
+        var isa = Enum.Parse<KernelIsa>(name, ignoreCase: true);
+        if (!KernelFactory.Supported().Contains(isa)) Assert.Skip($"this CPU does not support {name}");
+        return isa;
+    }
+
+    private static float[] Random(Random rng, long n, float scale = 1f)
+    {
+        var a = new float[n];
+        for (long i = 0; i < n; i++) a[i] = (float)(rng.NextDouble() * 2 - 1) * scale;
+        return a;
+    }
+
+    private static Tensor Put(IComputeBackend b, Arena arena, float[] data, int rows, int cols)
+    {
+        var t = arena.Allocate(ElementType.F32, rows, cols);
+        b.Upload(data, t);
+        return t;
+    }
+
+    private static Tensor PutInts(IComputeBackend b, Arena arena, int[] data)
+    {
+        var t = arena.Allocate(ElementType.I32, 1, data.Length);
+        b.Upload(data, t);
+        return t;
+    }
+
+    private static float[] Get(IComputeBackend b, Tensor t)
+    {
+        var a = new float[t.Length];
+        b.Download(t, a);
+        return a;
+    }
+
+    private static void Close(float[] expected, float[] actual, float tolerance, string what)
+    {
+        Assert.Equal(expected.Length, actual.Length);
+        for (int i = 0; i < expected.Length; i++)
+            if (!(Math.Abs(expected[i] - actual[i]) <= tolerance * (1 + Math.Abs(expected[i]))))
+                Assert.Fail($"{what}: element {i}: expected {expected[i]}, got {actual[i]}");
+    }
+
+    /// <summary>Runs <paramref name="body"/> on the scalar reference and on <paramref name="isa"/>; returns both outputs.</summary>
+    private static (float[] Ref, float[] Fast) Both(KernelIsa isa, Func<IComputeBackend, Arena, float[]> body)
+    {
+        using var scalar = KernelFactory.CreateCpu(KernelIsa.Scalar);
+        using var fast = KernelFactory.CreateCpu(isa);
+        using var a1 = scalar.CreateArena("test");
+        using var a2 = fast.CreateArena("test");
+        return (body(scalar, a1), body(fast, a2));
+    }
+
+    [Theory]
+    [MemberData(nameof(FastSets))]
+    public void Gemm_matches_reference_on_odd_shapes_and_block_edges(string set)
+    {
+        var isa = Require(set);
+        int[][] shapes = [[1, 1, 1], [5, 7, 3], [6, 16, 32], [13, 300, 37], [7, 513, 65], [150, 600, 70], [2, 33, 161]];
+        foreach (var dtype in new[] { TensorDType.F32, TensorDType.BF16 })
+            foreach (var shape in shapes)
+                foreach (var (bias, acc) in new[] { (false, false), (true, false), (true, true) })
+                {
+                    int m = shape[0], k = shape[1], n = shape[2];
+                    var rng = new Random(m * 1000 + k + n);
+                    var x = Random(rng, (long)m * k);
+                    var wf = Random(rng, (long)n * k);
+                    var bvals = Random(rng, n);
+                    var c0 = Random(rng, (long)m * n);
+                    byte[] raw = dtype == TensorDType.F32
+                        ? MemoryMarshal.AsBytes(wf.AsSpan()).ToArray()
+                        : MemoryMarshal.AsBytes(wf.Select(BFloat16.FromSingle).ToArray().AsSpan()).ToArray();
+                    var storage = dtype == TensorDType.F32 ? ElementType.F32 : ElementType.BF16;
+                    var (r, f) = Both(isa, (b, arena) =>
+                    {
+                        var w = b.LoadLinear(raw, dtype, n, k, storage, arena);
+                        var c = Put(b, arena, c0, m, n);
+                        b.Linear(Put(b, arena, x, m, k), w, bias ? Put(b, arena, bvals, 1, n) : default, c, acc);
+                        return Get(b, c);
+                    });
+                    Close(r, f, 2e-6f * k, $"{set} gemm {m}x{k}x{n} {dtype} bias={bias} acc={acc}");
+                }
+    }
+
+    [Theory]
+    [MemberData(nameof(FastSets))]
+    public void Embedding_reads_rows_from_packed_weights(string set)
+    {
+        var isa = Require(set);
+        var rng = new Random(3);
+        int vocab = 53, dim = 37;
+        var table = Random(rng, vocab * dim);
+        int[] ids = [0, 52, 7, 7, 31];
+        var (r, f) = Both(isa, (b, arena) =>
+        {
+            var w = b.LoadLinear(MemoryMarshal.AsBytes(table.AsSpan()), TensorDType.F32, vocab, dim, ElementType.F32, arena);
+            var dst = arena.Allocate(ElementType.F32, ids.Length, dim);
+            b.Embedding(PutInts(b, arena, ids), w, dst);
+            return Get(b, dst);
+        });
+        Assert.Equal(table.AsSpan(52 * dim, dim).ToArray(), r.AsSpan(dim, dim).ToArray());
+        Close(r, f, 0, $"{set} embedding");
+    }
+
+    [Theory]
+    [MemberData(nameof(FastSets))]
+    public void RmsNorm_rope_swiglu_softmax_argmax_match_reference(string set)
+    {
+        var isa = Require(set);
+        var rng = new Random(11);
+        foreach (int n in new[] { 1, 3, 8, 17, 64, 131 })
+        {
+            int rows = 5;
+            var x = Random(rng, rows * n, 3f);
+            var y = Random(rng, rows * n, 3f);
+            var w = Random(rng, n);
+            var (r, f) = Both(isa, (b, arena) =>
+            {
+                var t = Put(b, arena, x, rows, n);
+                var d = arena.Allocate(ElementType.F32, rows, n);
+                b.RmsNorm(t, Put(b, arena, w, 1, n), 1e-6f, d);
+                return Get(b, d);
+            });
+            Close(r, f, 1e-5f, $"{set} rmsnorm n={n}");
+            (r, f) = Both(isa, (b, arena) =>
+            {
+                var d = arena.Allocate(ElementType.F32, rows, n);
+                b.SwiGlu(Put(b, arena, x, rows, n), Put(b, arena, y, rows, n), d);
+                return Get(b, d);
+            });
+            Close(r, f, 1e-5f, $"{set} swiglu n={n}");
+            (r, f) = Both(isa, (b, arena) =>
+            {
+                var t = Put(b, arena, x, rows, n);
+                b.Softmax(t, t);
+                return Get(b, t);
+            });
+            Close(r, f, 1e-5f, $"{set} softmax n={n}");
+            (r, f) = Both(isa, (b, arena) =>
+            {
+                var d = arena.Allocate(ElementType.I32, 1, rows);
+                b.Argmax(Put(b, arena, x, rows, n), d);
+                var ints = new int[rows];
+                b.Download(d, ints);
+                return ints.Select(i => (float)i).ToArray();
+            });
+            Close(r, f, 0, $"{set} argmax n={n}");
+        }
+        foreach (int headDim in new[] { 2, 6, 16, 24, 64 })
+        {
+            int tokens = 7, heads = 3, maxPos = 50;
+            var x = Random(rng, tokens * heads * headDim);
+            var cos = Random(rng, maxPos * headDim / 2);
+            var sin = Random(rng, maxPos * headDim / 2);
+            int[] pos = [0, 1, 2, 49, 13, 13, 7];
+            var (r, f) = Both(isa, (b, arena) =>
+            {
+                var t = Put(b, arena, x, tokens, heads * headDim);
+                b.Rope(t, PutInts(b, arena, pos), Put(b, arena, cos, maxPos, headDim / 2), Put(b, arena, sin, maxPos, headDim / 2), headDim, t);
+                return Get(b, t);
+            });
+            Close(r, f, 1e-6f, $"{set} rope headDim={headDim}");
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(FastSets))]
+    public void Attention_matches_reference_with_gqa_ranges_and_empty_rows(string set)
+    {
+        var isa = Require(set);
+        var rng = new Random(5);
+        foreach (var (heads, kvHeads, headDim) in new[] { (4, 2, 16), (3, 3, 7), (8, 1, 64), (6, 2, 13) })
+        {
+            int cacheRows = 40, tokens = 9;
+            var q = Random(rng, tokens * heads * headDim);
+            var kc = Random(rng, cacheRows * kvHeads * headDim);
+            var vc = Random(rng, cacheRows * kvHeads * headDim);
+            int[] start = [0, 0, 0, 20, 20, 5, 0, 33, 10];
+            int[] count = [1, 2, 3, 1, 17, 0, 40, 7, 30];
+            var (r, f) = Both(isa, (b, arena) =>
+            {
+                var d = arena.Allocate(ElementType.F32, tokens, heads * headDim);
+                b.Attention(Put(b, arena, q, tokens, heads * headDim), Put(b, arena, kc, cacheRows, kvHeads * headDim), Put(b, arena, vc, cacheRows, kvHeads * headDim),
+                    PutInts(b, arena, start), PutInts(b, arena, count), heads, kvHeads, 1f / MathF.Sqrt(headDim), d);
+                return Get(b, d);
+            });
+            Assert.All(r.AsSpan(5 * heads * headDim, heads * headDim).ToArray(), v => Assert.Equal(0f, v));
+            Close(r, f, 1e-5f, $"{set} attention {heads}/{kvHeads}x{headDim}");
+        }
+    }
+
+    [Fact]
+    public void Factory_rejects_an_unknown_kernel_name()
+    {
+        var old = Environment.GetEnvironmentVariable(KernelFactory.EnvironmentVariable);
+        try
+        {
+            Environment.SetEnvironmentVariable(KernelFactory.EnvironmentVariable, "sse9");
+            var e = Assert.Throws<UserException>(() => KernelFactory.Choose());
+            Assert.Contains("SHARPTUNE_KERNELS=sse9", e.Message);
+            Environment.SetEnvironmentVariable(KernelFactory.EnvironmentVariable, "scalar");
+            Assert.Equal(KernelIsa.Scalar, KernelFactory.Choose());
+        }
+        finally
+        {
+            Environment.SetEnvironmentVariable(KernelFactory.EnvironmentVariable, old);
+        }
+    }
+}
