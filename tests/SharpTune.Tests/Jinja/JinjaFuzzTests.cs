@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Text;
 using SharpTune.Text.Jinja;
+using SharpTune.Text.Templates;
 using SharpTune.Tests.Support;
 
 namespace SharpTune.Tests.Jinja;
@@ -91,6 +92,30 @@ public class JinjaFuzzTests
                 }
             }
             RunOne(src.ToString(), i);
+            RunTracked(src.ToString(), i);
         }
+    }
+
+    private static readonly ChatMessage[] Conversation =
+    [
+        new("system", "s"), new("user", " u\n"), new("assistant", "<think>\nr\n</think>\n\nanswer "), new("user", "again"), new("assistant", "b"),
+    ];
+
+    // The span-tracking render must be as robust, and every span it reports must be a verbatim copy of content.
+    private static void RunTracked(string src, int seed)
+    {
+        ChatRender r;
+        try
+        {
+            r = ChatTemplate.FromString(src, "fuzz", bosToken: "<s>", eosToken: "</s>", limits: Limits).RenderWithSpans(Conversation, new ChatRenderOptions { AddGenerationPrompt = true });
+        }
+        catch (JinjaException) { return; }
+        catch (Exception e)
+        {
+            Assert.Fail($"seed {seed} (tracked): {e.GetType().Name}: {e.Message}\ntemplate: {System.Text.Json.JsonSerializer.Serialize(src)}\n{e.StackTrace}");
+            return;
+        }
+        foreach (var s in r.ContentSpans)
+            Assert.Equal(Conversation[s.MessageIndex].Content!.Substring(s.ContentOffset, s.Length), r.Text.Substring(s.Start, s.Length));
     }
 }
