@@ -20,6 +20,8 @@ public static class CommandTree
         root.Add(ConvertCommand.Create());
         root.Add(TokenizerCommands.Create());
         root.Add(TemplateCommands.Create());
+        root.Add(GenerateCommand.Create(new HfModelFolder()));
+        foreach (var c in PreprocessCommands.Create()) root.Add(c);
         return root;
     }
 }

@@ -117,7 +117,7 @@ internal static class GenerateCommand
         void Write(TextWriter w)
         {
             foreach (var r in results)
-                w.WriteLine(JsonSerializer.Serialize(new OutputLine(r.Ids.ToArray(), r.Text, r.FinishReason.ToString().ToLowerInvariant())));
+                w.WriteLine(JsonSerializer.Serialize(new OutputLine(r.Ids.ToArray(), r.Text, r.FinishReason.ToString().ToLowerInvariant()), OutputJson));
         }
         if (a.Has("output")) AtomicFile.WriteText(a.RequiredString("output"), Write);
         else Write(a.Out);
@@ -125,6 +125,9 @@ internal static class GenerateCommand
         a.Error.WriteLine($"generated for {results.Count} prompt(s) on {backend.Name}: {string.Join(", ", counts)}");
         return CliApp.Success;
     }
+
+    // Generated text is written as UTF-8, not \u escapes, so people can read it.
+    private static readonly JsonSerializerOptions OutputJson = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
     private sealed record OutputLine(
         [property: System.Text.Json.Serialization.JsonPropertyName("ids")] int[] Ids,

@@ -69,7 +69,7 @@ public class ChatTemplateTests
     {
         var text = ChatTemplate.Builtin("mistral").Render(
             [new("system", "S"), new("user", "U"), new("assistant", "A"), new("user", "U2"), new("assistant", "A2")]);
-        Assert.Equal("S\n\n[INST] U [/INST]A</s>[INST] U2 [/INST]A2</s>", text);
+        Assert.Equal("<s>S\n\n[INST] U [/INST]A</s>[INST] U2 [/INST]A2</s>", text);
     }
 
     [Fact]

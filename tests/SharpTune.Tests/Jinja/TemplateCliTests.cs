@@ -27,8 +27,8 @@ public class TemplateCliTests
         Assert.Equal(0, code);
         var lines = output.Split('\n', StringSplitOptions.RemoveEmptyEntries);
         Assert.Equal(3, lines.Length);
-        Assert.Equal("[INST] héllo [/INST]A</s>", JsonDocument.Parse(lines[0]).RootElement.GetProperty("text").GetString());
-        Assert.Equal("[INST] q [/INST]", JsonDocument.Parse(lines[1]).RootElement.GetProperty("text").GetString());
+        Assert.Equal("<s>[INST] héllo [/INST]A</s>", JsonDocument.Parse(lines[0]).RootElement.GetProperty("text").GetString());
+        Assert.Equal("<s>[INST] q [/INST]", JsonDocument.Parse(lines[1]).RootElement.GetProperty("text").GetString());
         Assert.Contains("unsupported role", JsonDocument.Parse(lines[2]).RootElement.GetProperty("error").GetString());
         Assert.Contains("2 rendered, 1 raised", err);
     }
