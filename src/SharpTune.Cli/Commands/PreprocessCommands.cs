@@ -81,7 +81,8 @@ internal static class PreprocessCommands
             .Flag("json", "Print one JSON object: count, min, max, mean, p50, p90, p95, p99, p100, over_cutoff.")
             .Handle(a =>
             {
-                var (inputs, records) = Inputs(a);
+                var (inputs, lazyRecords) = Inputs(a);
+                var records = lazyRecords.Value;
                 // Measure untruncated renders: the cutoff only classifies.
                 var measure = new SftPreprocessor(inputs.Renderer, inputs.Encoder, inputs.Options with { CutoffLen = int.MaxValue, Truncation = TruncationMode.Left });
                 var samples = new SftPreprocessor.Sample[records.Count];
@@ -124,7 +125,8 @@ internal static class PreprocessCommands
             .Flag("quiet", "Print only flagged samples and the totals.")
             .Handle(a =>
             {
-                var (inputs, records) = Inputs(a);
+                var (inputs, lazyRecords) = Inputs(a);
+                var records = lazyRecords.Value;
                 int limit = a.Int("limit", 0);
                 if (limit > 0 && records.Count > limit) records = records.Take(limit).ToList();
                 var p = new SftPreprocessor(inputs.Renderer, inputs.Encoder, inputs.Options);
@@ -149,7 +151,7 @@ internal static class PreprocessCommands
                 return flagged > 0 ? CliApp.UserError : CliApp.Success;
             });
 
-    private static (PreprocessInputs Inputs, IReadOnlyList<SftRecord> Records) Inputs(ParsedArgs a)
+    private static (PreprocessInputs Inputs, Lazy<IReadOnlyList<SftRecord>> Records) Inputs(ParsedArgs a)
     {
         string dataPath;
         DatasetDescription? description = null;
@@ -161,7 +163,7 @@ internal static class PreprocessCommands
         else dataPath = a.String("data") ?? throw new UserException("missing --data FILE (or --dataset-info FILE --dataset NAME)");
         var stack = TextStack.Open(a.RequiredString("tokenizer"), a.String("template"));
         var options = Options(a);
-        var records = SftDatasetReader.Read(dataPath, description);
+        var records = new Lazy<IReadOnlyList<SftRecord>>(() => SftDatasetReader.Read(dataPath, description));
         var inputs = new PreprocessInputs
         {
             DataPath = dataPath, Description = description, TokenizerJson = stack.TokenizerJson, TokenizerConfigJson = stack.TokenizerConfigJson,

@@ -1,3 +1,4 @@
+using SharpTune.Text;
 using SharpTune.Text.Templates;
 using SharpTune.Text.Tokenization;
 
@@ -10,10 +11,12 @@ namespace SharpTune.Preprocessing;
 /// </summary>
 public sealed class TextStack
 {
-    private TextStack(string folder, Tokenizer tokenizer, ChatTemplate template, byte[] tokenizerJson, byte[] tokenizerConfigJson)
+    private readonly Lazy<Tokenizer> _tokenizer;
+
+    private TextStack(string folder, Lazy<Tokenizer> tokenizer, ChatTemplate template, byte[] tokenizerJson, byte[] tokenizerConfigJson)
     {
         Folder = folder;
-        Tokenizer = tokenizer;
+        _tokenizer = tokenizer;
         Template = template;
         TokenizerJson = tokenizerJson;
         TokenizerConfigJson = tokenizerConfigJson;
@@ -24,8 +27,8 @@ public sealed class TextStack
     /// <summary>The folder.</summary>
     public string Folder { get; }
 
-    /// <summary>The tokenizer.</summary>
-    public Tokenizer Tokenizer { get; }
+    /// <summary>The tokenizer, parsed on first use (a cache hit never needs it).</summary>
+    public Tokenizer Tokenizer => _tokenizer.Value;
 
     /// <summary>The chat template.</summary>
     public ChatTemplate Template { get; }
@@ -49,12 +52,13 @@ public sealed class TextStack
         string tokJson = File.Exists(folderOrTokenizerJson) ? folderOrTokenizerJson : Path.Combine(folder, "tokenizer.json");
         if (!Directory.Exists(folder)) throw new UserException($"tokenizer folder not found: {folder}");
         if (!File.Exists(tokJson)) throw new UserException($"{tokJson}: not found (expected a Hugging Face tokenizer.json in the folder)");
-        var tokenizer = Tokenizer.Load(tokJson);
+        var tokenizer = new Lazy<Tokenizer>(() => Tokenizer.Load(tokJson));
         var configPath = Path.Combine(folder, "tokenizer_config.json");
         byte[] configBytes = File.Exists(configPath) ? File.ReadAllBytes(configPath) : [];
+        var config = configBytes.Length > 0 ? TokenizerConfig.Parse(configBytes, configPath) : null;
         ChatTemplate chat;
         if (template is not null)
-            chat = ChatTemplate.Resolve(template, tokenizer.Config?.BosToken, tokenizer.Config?.EosToken);
+            chat = ChatTemplate.Resolve(template, config?.BosToken, config?.EosToken);
         else if (File.Exists(configPath))
             chat = ChatTemplate.FromTokenizerConfig(configPath);
         else
