@@ -36,6 +36,18 @@ public class PreprocessPipelineTests
         Assert.Equal(first.Report, second.Report);
         Assert.False(PreprocessPipeline.Run(Inputs(data), cache, rebuild: true).FromCache);
 
+        // A corrupted entry is reported and rebuilt, then served again.
+        var bin = Path.Combine(first.EntryPath, "data.bin");
+        var bytes = File.ReadAllBytes(bin);
+        bytes[40] ^= 0xFF;
+        File.WriteAllBytes(bin, bytes);
+        var messages = new List<string>();
+        var rebuilt = PreprocessPipeline.Run(Inputs(data), cache, rebuild: false, messages.Add);
+        Assert.False(rebuilt.FromCache);
+        Assert.Contains(messages, m => m.Contains("checksum"));
+        Assert.Equal(first.Dataset.InputIds(1).ToArray(), rebuilt.Dataset.InputIds(1).ToArray());
+        Assert.True(PreprocessPipeline.Run(Inputs(data), cache, rebuild: false).FromCache);
+
         Assert.NotEqual(first.Key, PreprocessPipeline.Run(Inputs(data, new PreprocessOptions { CutoffLen = 50 }), cache, false).Key);
         Assert.NotEqual(first.Key, PreprocessPipeline.Run(Inputs(data, template: "other"), cache, false).Key);
         Assert.NotEqual(first.Key, PreprocessPipeline.Run(Inputs(data, new PreprocessOptions { TemplateKwargs = new Dictionary<string, object?> { ["x"] = 1 } }), cache, false).Key);
