@@ -97,6 +97,20 @@ public sealed class TokenizerComponentParityTests
         CheckAgainstHuggingFace("added-token-options", root, texts);
     }
 
+    /// <summary>HF ignores the ids written in added_tokens and numbers new tokens after the vocabulary; so must we.</summary>
+    [Fact]
+    public void AddedTokenIdsAreAssignedLikeHuggingFace()
+    {
+        TokenizerOracle.Require();
+        var root = JsonNode.Parse(File.ReadAllText(TokenizerOracle.TokenizerPath("llama2")))!.AsObject();
+        var added = root["added_tokens"]!.AsArray();
+        added.Add(N("""{"id":40000,"content":"<extra_a>","single_word":false,"lstrip":false,"rstrip":false,"normalized":false,"special":true}"""));
+        added.Add(N("""{"id":35000,"content":"<extra_b>","single_word":false,"lstrip":false,"rstrip":false,"normalized":false,"special":false}"""));
+        added.Add(N("""{"id":7,"content":"<extra_a>","single_word":false,"lstrip":false,"rstrip":false,"normalized":false,"special":true}"""));
+        added.Add(N("""{"id":9,"content":"▁the","single_word":false,"lstrip":false,"rstrip":false,"normalized":true,"special":false}"""));
+        CheckAgainstHuggingFace("added-token-ids", root, ["x<extra_a>y<extra_b>", "<extra_b><extra_a> the cat", "the▁the"]);
+    }
+
     private static void CheckAgainstHuggingFace(string variant, JsonObject root, List<string> texts)
     {
         using var dir = TestEnvironment.TempDir();

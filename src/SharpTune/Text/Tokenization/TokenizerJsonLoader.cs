@@ -314,19 +314,23 @@ internal static class TokenizerJsonLoader
         if (!root.TryGetProperty("added_tokens", out var a) || a.ValueKind == JsonValueKind.Null) return result;
         if (a.ValueKind != JsonValueKind.Array) throw ctx.Error("added_tokens", "expected an array");
         int i = 0;
-        int nextId = model.MaxId + 1;
+        int maxAdded = -1;
         foreach (var e in a.EnumerateArray())
         {
             string path = $"added_tokens[{i}]";
             if (e.ValueKind != JsonValueKind.Object) throw ctx.Error(path, "expected an object");
             var content = ctx.String(e, "content", path);
             if (content.Length == 0) throw ctx.Error(path + ".content", "must not be empty");
+            if (e.TryGetProperty("id", out var idJson) && !(idJson.ValueKind == JsonValueKind.Number && idJson.TryGetInt32(out int given) && given >= 0))
+                throw ctx.Error(path + ".id", "expected a non-negative integer");
+            // HF ignores the file's ids (it only warns): a token the model has keeps the model's id, a repeated
+            // one keeps its first id, a new one gets max(added ids so far, model size - 1) + 1.
             int id;
-            if (model.TryTokenToId(content, out int modelId)) id = modelId; // HF keeps the model's id for a token it already has
-            else if (e.TryGetProperty("id", out var idJson) && idJson.ValueKind == JsonValueKind.Number && idJson.TryGetInt32(out int given) && given >= 0) id = given;
-            else if (!e.TryGetProperty("id", out _)) id = nextId;
-            else throw ctx.Error(path + ".id", "expected a non-negative integer");
-            nextId = Math.Max(nextId, id + 1);
+            var earlier = result.FirstOrDefault(t => t.Content == content);
+            if (model.TryTokenToId(content, out int modelId)) id = modelId;
+            else if (earlier is not null) id = earlier.Id;
+            else id = Math.Max(maxAdded, model.VocabCount - 1) + 1;
+            maxAdded = Math.Max(maxAdded, id);
             bool special = ctx.Bool(e, "special", path, false);
             result.Add(new AddedToken(id, content, special, ctx.Bool(e, "single_word", path, false), ctx.Bool(e, "lstrip", path, false),
                 ctx.Bool(e, "rstrip", path, false), ctx.Bool(e, "normalized", path, !special)));
