@@ -7,7 +7,8 @@ namespace SharpTune.Tests.Tokenization;
 
 /// <summary>
 /// Parity for pipeline components the five npm tokenizers do not use (Metaspace, Digits, Punctuation,
-/// Whitespace, WhitespaceSplit, NFKC/NFD/NFKD, Lowercase, Strip, Split behaviours and invert, GPT-2 ByteLevel with
+/// Whitespace, WhitespaceSplit, NFKC/NFD/NFKD, Lowercase, Strip, Split behaviours and invert, unk_token with and
+/// without fuse_unk (byte_fallback off), Metaspace prepend_scheme never, GPT-2 ByteLevel with
 /// prefix space and trimmed offsets, TemplateProcessing with a suffix, Metaspace/Strip decoders): variants of the
 /// Llama 2 and Qwen3 files with swapped components, checked against the native HF binding.
 /// </summary>
@@ -44,6 +45,17 @@ public sealed class TokenizerComponentParityTests
             ["pre_tokenizer"] = """{"type":"Sequence","pretokenizers":[{"type":"Whitespace"},{"type":"Digits","individual_digits":false}]}""",
             ["decoder"] = """{"type":"Sequence","decoders":[{"type":"Replace","pattern":{"String":"▁"},"content":" "},{"type":"ByteFallback"},{"type":"Fuse"}]}""",
         }),
+        ["unk-fused-no-byte-fallback"] = ("llama2", new()
+        {
+            ["model.byte_fallback"] = "false",
+            ["pre_tokenizer"] = """{"type":"Metaspace","replacement":"▁","prepend_scheme":"never","split":true}""",
+            ["normalizer"] = """{"type":"Replace","pattern":{"String":" "},"content":"▁"}""",
+        }),
+        ["unk-unfused"] = ("llama2", new()
+        {
+            ["model.byte_fallback"] = "false",
+            ["model.fuse_unk"] = "false",
+        }),
         ["gpt2-bytelevel"] = ("qwen3", new()
         {
             ["normalizer"] = """{"type":"NFKD"}""",
@@ -64,7 +76,11 @@ public sealed class TokenizerComponentParityTests
         TokenizerOracle.Require();
         var (baseName, replace) = VariantJson[variant];
         var root = JsonNode.Parse(File.ReadAllText(TokenizerOracle.TokenizerPath(baseName)))!.AsObject();
-        foreach (var (key, json) in replace) root[key] = json == "null" ? null : N(json);
+        foreach (var (key, json) in replace)
+        {
+            var target = key.StartsWith("model.", StringComparison.Ordinal) ? root["model"]!.AsObject() : root;
+            target[key.StartsWith("model.", StringComparison.Ordinal) ? key[6..] : key] = json == "null" ? null : N(json);
+        }
         CheckAgainstHuggingFace(variant, root, TokenizerCorpus.Fixed().Concat(TokenizerCorpus.Random(7, 400)).ToList());
     }
 
