@@ -127,6 +127,23 @@ public sealed class TokenizerComponentParityTests
         CheckAgainstHuggingFace("added-token-ids", root, ["x<extra_a>y<extra_b>", "<extra_b><extra_a> the cat", "the▁the"]);
     }
 
+    /// <summary>continuing_subword_prefix and end_of_word_suffix (WordPiece-style BPE files), with unk fusing.</summary>
+    [Theory]
+    [InlineData("prefix", """{"[UNK]":0,"a":1,"b":2,"c":3,"##a":4,"##b":5,"##c":6,"ab":7,"abc":8,"##bc":9}""", """[["a","##b"],["ab","##c"],["##b","##c"]]""", "\"##\"", "null")]
+    [InlineData("suffix", """{"[UNK]":0,"a":1,"b":2,"c":3,"a</w>":4,"b</w>":5,"c</w>":6,"ab":7,"ab</w>":8,"bc</w>":9}""", """[["a","b"],["a","b</w>"],["b","c</w>"]]""", "null", "\"</w>\"")]
+    public void SubwordPrefixAndSuffixMatchHuggingFace(string name, string vocab, string merges, string prefix, string suffix)
+    {
+        TokenizerOracle.Require();
+        var root = N("{\"version\":\"1.0\",\"truncation\":null,\"padding\":null,\"added_tokens\":[],\"normalizer\":null,"
+            + "\"pre_tokenizer\":{\"type\":\"WhitespaceSplit\"},\"post_processor\":null,\"decoder\":null,\"model\":{\"type\":\"BPE\",\"dropout\":null,"
+            + "\"unk_token\":\"[UNK]\",\"continuing_subword_prefix\":" + prefix + ",\"end_of_word_suffix\":" + suffix + ",\"fuse_unk\":true,\"byte_fallback\":false,"
+            + "\"ignore_merges\":false,\"vocab\":" + vocab + ",\"merges\":" + merges + "}}").AsObject();
+        var rng = new Random(5);
+        string[] pieces = ["a", "b", "c", "x", "y", "ab", "bc", "abc", " ", " "];
+        var texts = Enumerable.Range(0, 300).Select(_ => string.Concat(Enumerable.Range(0, rng.Next(1, 15)).Select(_ => pieces[rng.Next(pieces.Length)]))).ToList();
+        CheckAgainstHuggingFace(name, root, texts);
+    }
+
     private static void CheckAgainstHuggingFace(string variant, JsonObject root, List<string> texts)
     {
         using var dir = TestEnvironment.TempDir();
