@@ -142,7 +142,7 @@ internal static class TokenizerJsonLoader
     private static void StreamMerges(ref Utf8JsonReader reader, Ctx ctx, ModelTables tables)
     {
         var vocab = tables.Vocab;
-        var lookup = vocab?.GetAlternateLookup<ReadOnlySpan<char>>();
+        var lookup = vocab is null ? null : new TokenIdIndex(vocab);
         var ids = new List<(int, int, int)>(1 << 16);
         var strings = vocab is null ? new List<(string, string)>(1 << 16) : null;
         char[] buf = new char[256];
@@ -175,13 +175,14 @@ internal static class TokenizerJsonLoader
             }
             else throw ctx.Error($"model.merges[{i}]", "expected \"left right\" or [\"left\", \"right\"]");
 
-            if (lookup is { } l)
+            if (lookup is not null)
             {
+                var l = lookup;
                 var left = buf.AsSpan(0, la);
                 var right = buf.AsSpan(la, lb);
-                if (!l.TryGetValue(left, out int a)) throw ctx.Error($"model.merges[{i}]", $"names '{left}', which is not in model.vocab");
-                if (!l.TryGetValue(right, out int b)) throw ctx.Error($"model.merges[{i}]", $"names '{right}', which is not in model.vocab");
-                ids.Add((a, b, l.TryGetValue(buf.AsSpan(0, la + lb), out int m) ? m : -1));
+                if (!l.TryGet(left, out int a)) throw ctx.Error($"model.merges[{i}]", $"names '{left}', which is not in model.vocab");
+                if (!l.TryGet(right, out int b)) throw ctx.Error($"model.merges[{i}]", $"names '{right}', which is not in model.vocab");
+                ids.Add((a, b, l.TryGet(buf.AsSpan(0, la + lb), out int m) ? m : -1));
             }
             else strings!.Add((new string(buf, 0, la), new string(buf, la, lb)));
             i++;
