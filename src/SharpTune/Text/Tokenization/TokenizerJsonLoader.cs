@@ -192,6 +192,7 @@ internal static class TokenizerJsonLoader
     }
 
     // Copies the current string token into buf at offset; returns its length in chars.
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
     private static int CopyString(ref Utf8JsonReader reader, ref char[] buf, int offset)
     {
         int max = reader.HasValueSequence ? checked((int)reader.ValueSequence.Length) : reader.ValueSpan.Length;
