@@ -7,7 +7,8 @@ namespace SharpTune.Tests.Tokenization;
 
 /// <summary>
 /// Parity for pipeline components the five npm tokenizers do not use (Metaspace, Digits, Punctuation,
-/// Whitespace, WhitespaceSplit, NFKC/NFD/NFKD, Lowercase, Strip, Split behaviours and invert, GPT-2 ByteLevel with
+/// Whitespace, WhitespaceSplit, NFKC/NFD/NFKD, Lowercase, Strip, Split behaviours and invert, unk_token with and
+/// without fuse_unk (byte_fallback off), Metaspace prepend_scheme never, GPT-2 ByteLevel with
 /// prefix space and trimmed offsets, TemplateProcessing with a suffix, Metaspace/Strip decoders): variants of the
 /// Llama 2 and Qwen3 files with swapped components, checked against the native HF binding.
 /// </summary>
@@ -44,6 +45,17 @@ public sealed class TokenizerComponentParityTests
             ["pre_tokenizer"] = """{"type":"Sequence","pretokenizers":[{"type":"Whitespace"},{"type":"Digits","individual_digits":false}]}""",
             ["decoder"] = """{"type":"Sequence","decoders":[{"type":"Replace","pattern":{"String":"▁"},"content":" "},{"type":"ByteFallback"},{"type":"Fuse"}]}""",
         }),
+        ["unk-fused-no-byte-fallback"] = ("llama2", new()
+        {
+            ["model.byte_fallback"] = "false",
+            ["pre_tokenizer"] = """{"type":"Metaspace","replacement":"▁","prepend_scheme":"never","split":true}""",
+            ["normalizer"] = """{"type":"Replace","pattern":{"String":" "},"content":"▁"}""",
+        }),
+        ["unk-unfused"] = ("llama2", new()
+        {
+            ["model.byte_fallback"] = "false",
+            ["model.fuse_unk"] = "false",
+        }),
         ["gpt2-bytelevel"] = ("qwen3", new()
         {
             ["normalizer"] = """{"type":"NFKD"}""",
@@ -64,7 +76,11 @@ public sealed class TokenizerComponentParityTests
         TokenizerOracle.Require();
         var (baseName, replace) = VariantJson[variant];
         var root = JsonNode.Parse(File.ReadAllText(TokenizerOracle.TokenizerPath(baseName)))!.AsObject();
-        foreach (var (key, json) in replace) root[key] = json == "null" ? null : N(json);
+        foreach (var (key, json) in replace)
+        {
+            var target = key.StartsWith("model.", StringComparison.Ordinal) ? root["model"]!.AsObject() : root;
+            target[key.StartsWith("model.", StringComparison.Ordinal) ? key[6..] : key] = json == "null" ? null : N(json);
+        }
         CheckAgainstHuggingFace(variant, root, TokenizerCorpus.Fixed().Concat(TokenizerCorpus.Random(7, 400)).ToList());
     }
 
@@ -95,6 +111,37 @@ public sealed class TokenizerComponentParityTests
         var texts = TokenizerCorpus.Fixed().Concat(Enumerable.Range(0, 500).Select(_ =>
             string.Concat(Enumerable.Range(0, rng.Next(1, 12)).Select(_ => pieces[rng.Next(pieces.Length)])))).ToList();
         CheckAgainstHuggingFace("added-token-options", root, texts);
+    }
+
+    /// <summary>HF ignores the ids written in added_tokens and numbers new tokens after the vocabulary; so must we.</summary>
+    [Fact]
+    public void AddedTokenIdsAreAssignedLikeHuggingFace()
+    {
+        TokenizerOracle.Require();
+        var root = JsonNode.Parse(File.ReadAllText(TokenizerOracle.TokenizerPath("llama2")))!.AsObject();
+        var added = root["added_tokens"]!.AsArray();
+        added.Add(N("""{"id":40000,"content":"<extra_a>","single_word":false,"lstrip":false,"rstrip":false,"normalized":false,"special":true}"""));
+        added.Add(N("""{"id":35000,"content":"<extra_b>","single_word":false,"lstrip":false,"rstrip":false,"normalized":false,"special":false}"""));
+        added.Add(N("""{"id":7,"content":"<extra_a>","single_word":false,"lstrip":false,"rstrip":false,"normalized":false,"special":true}"""));
+        added.Add(N("""{"id":9,"content":"▁the","single_word":false,"lstrip":false,"rstrip":false,"normalized":true,"special":false}"""));
+        CheckAgainstHuggingFace("added-token-ids", root, ["x<extra_a>y<extra_b>", "<extra_b><extra_a> the cat", "the▁the"]);
+    }
+
+    /// <summary>continuing_subword_prefix and end_of_word_suffix (WordPiece-style BPE files), with unk fusing.</summary>
+    [Theory]
+    [InlineData("prefix", """{"[UNK]":0,"a":1,"b":2,"c":3,"##a":4,"##b":5,"##c":6,"ab":7,"abc":8,"##bc":9}""", """[["a","##b"],["ab","##c"],["##b","##c"]]""", "\"##\"", "null")]
+    [InlineData("suffix", """{"[UNK]":0,"a":1,"b":2,"c":3,"a</w>":4,"b</w>":5,"c</w>":6,"ab":7,"ab</w>":8,"bc</w>":9}""", """[["a","b"],["a","b</w>"],["b","c</w>"]]""", "null", "\"</w>\"")]
+    public void SubwordPrefixAndSuffixMatchHuggingFace(string name, string vocab, string merges, string prefix, string suffix)
+    {
+        TokenizerOracle.Require();
+        var root = N("{\"version\":\"1.0\",\"truncation\":null,\"padding\":null,\"added_tokens\":[],\"normalizer\":null,"
+            + "\"pre_tokenizer\":{\"type\":\"WhitespaceSplit\"},\"post_processor\":null,\"decoder\":null,\"model\":{\"type\":\"BPE\",\"dropout\":null,"
+            + "\"unk_token\":\"[UNK]\",\"continuing_subword_prefix\":" + prefix + ",\"end_of_word_suffix\":" + suffix + ",\"fuse_unk\":true,\"byte_fallback\":false,"
+            + "\"ignore_merges\":false,\"vocab\":" + vocab + ",\"merges\":" + merges + "}}").AsObject();
+        var rng = new Random(5);
+        string[] pieces = ["a", "b", "c", "x", "y", "ab", "bc", "abc", " ", " "];
+        var texts = Enumerable.Range(0, 300).Select(_ => string.Concat(Enumerable.Range(0, rng.Next(1, 15)).Select(_ => pieces[rng.Next(pieces.Length)]))).ToList();
+        CheckAgainstHuggingFace(name, root, texts);
     }
 
     private static void CheckAgainstHuggingFace(string variant, JsonObject root, List<string> texts)

@@ -26,6 +26,7 @@ internal sealed class BpeModel
     /// <paramref name="merges"/> are (left id, right id, merged id) in rank order; merged id -1 means "look up
     /// left + right (less the continuing-subword prefix)". Ids must be in <paramref name="vocab"/>.
     /// </remarks>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     public BpeModel(Dictionary<string, int> vocab, List<(int Left, int Right, int Merged)> merges, string? unkToken, bool fuseUnk,
         bool byteFallback, bool ignoreMerges, string? continuingSubwordPrefix, string? endOfWordSuffix, string source)
     {

@@ -32,6 +32,7 @@ internal sealed class MergeTable
     private int Slot(long key) => (int)((ulong)(key * unchecked((long)0x9E3779B97F4A7C15)) >> 40) & _mask;
 
     /// <summary>Adds or replaces a rule (a later duplicate wins, as in HF's HashMap collect).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] // into the load loop, which is compiled optimized up front
     public void Set(int left, int right, int rank, int merged)
     {
         long key = Key(left, right);

@@ -11,9 +11,11 @@ namespace SharpTune.Text.Tokenization;
 internal sealed class RegexPattern : ISplitPattern
 {
     private readonly Regex _regex;
+    private readonly string _where;
 
     public RegexPattern(string pattern, string where)
     {
+        _where = where;
         try
         {
             _regex = new Regex(pattern, RegexOptions.CultureInvariant | RegexOptions.Compiled, TimeSpan.FromSeconds(10));
@@ -28,11 +30,19 @@ internal sealed class RegexPattern : ISplitPattern
     {
         if (text.IsEmpty) { output.Add((0, 0, false)); return; }
         int prev = 0;
-        foreach (var m in _regex.EnumerateMatches(text))
+        try
         {
-            if (prev != m.Index) output.Add((prev, m.Index, false));
-            output.Add((m.Index, m.Index + m.Length, true));
-            prev = m.Index + m.Length;
+            foreach (var m in _regex.EnumerateMatches(text))
+            {
+                if (prev != m.Index) output.Add((prev, m.Index, false));
+                output.Add((m.Index, m.Index + m.Length, true));
+                prev = m.Index + m.Length;
+            }
+        }
+        catch (RegexMatchTimeoutException)
+        {
+            // A pathological pattern must not hang encoding.
+            throw new UserException($"{_where}: the regex took more than 10 s on a {text.Length}-character input");
         }
         if (prev != text.Length) output.Add((prev, text.Length, false));
     }

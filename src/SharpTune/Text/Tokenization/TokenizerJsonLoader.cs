@@ -64,6 +64,8 @@ internal static class TokenizerJsonLoader
     /// an 11 MB file costs more than the rest of loading); everything else is small and becomes a JsonDocument
     /// (the model's other fields under "model").
     /// </summary>
+    // Runs once per load over 100k+ items: compile it optimized straight away instead of via tier 0 + OSR.
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private static (JsonDocument Others, ModelTables Tables) Stream(ReadOnlySpan<byte> json, Ctx ctx)
     {
         var reader = new Utf8JsonReader(json, new JsonReaderOptions { MaxDepth = 256 });
@@ -89,7 +91,7 @@ internal static class TokenizerJsonLoader
                     {
                         string field = reader.GetString()!;
                         reader.Read();
-                        if (field == "vocab" && reader.TokenType == JsonTokenType.StartObject) tables.Vocab = StreamVocab(ref reader, ctx);
+                        if (field == "vocab" && reader.TokenType == JsonTokenType.StartObject) tables.Vocab = StreamVocab(ref reader, ctx, json.Length);
                         else if (field == "merges" && reader.TokenType == JsonTokenType.StartArray) StreamMerges(ref reader, ctx, tables);
                         else
                         {
@@ -113,9 +115,12 @@ internal static class TokenizerJsonLoader
         return (JsonDocument.Parse(buffer.ToArray()), tables);
     }
 
-    private static Dictionary<string, int> StreamVocab(ref Utf8JsonReader reader, Ctx ctx)
+    // Runs once per load over 100k+ items: compile it optimized straight away instead of via tier 0 + OSR.
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+    private static Dictionary<string, int> StreamVocab(ref Utf8JsonReader reader, Ctx ctx, int fileLength)
     {
-        var vocab = new Dictionary<string, int>(1 << 16, StringComparer.Ordinal);
+        // Sized from the file (HF files spend ~60-70 bytes per vocabulary entry, merges included) to avoid rehashing.
+        var vocab = new Dictionary<string, int>(Math.Clamp(fileLength / 64, 1024, 1 << 20), StringComparer.Ordinal);
         while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
         {
             string token = reader.GetString()!;
@@ -132,10 +137,12 @@ internal static class TokenizerJsonLoader
 
     // Merges are resolved to ids on the fly when the vocabulary is already known (HF writes it first): the
     // token strings are looked up from a reused char buffer, so 150k+ merges allocate nothing each.
+    // Runs once per load over 100k+ items: compile it optimized straight away instead of via tier 0 + OSR.
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private static void StreamMerges(ref Utf8JsonReader reader, Ctx ctx, ModelTables tables)
     {
         var vocab = tables.Vocab;
-        var lookup = vocab?.GetAlternateLookup<ReadOnlySpan<char>>();
+        var lookup = vocab is null ? null : new TokenIdIndex(vocab);
         var ids = new List<(int, int, int)>(1 << 16);
         var strings = vocab is null ? new List<(string, string)>(1 << 16) : null;
         char[] buf = new char[256];
@@ -168,13 +175,14 @@ internal static class TokenizerJsonLoader
             }
             else throw ctx.Error($"model.merges[{i}]", "expected \"left right\" or [\"left\", \"right\"]");
 
-            if (lookup is { } l)
+            if (lookup is not null)
             {
+                var l = lookup;
                 var left = buf.AsSpan(0, la);
                 var right = buf.AsSpan(la, lb);
-                if (!l.TryGetValue(left, out int a)) throw ctx.Error($"model.merges[{i}]", $"names '{left}', which is not in model.vocab");
-                if (!l.TryGetValue(right, out int b)) throw ctx.Error($"model.merges[{i}]", $"names '{right}', which is not in model.vocab");
-                ids.Add((a, b, l.TryGetValue(buf.AsSpan(0, la + lb), out int m) ? m : -1));
+                if (!l.TryGet(left, out int a)) throw ctx.Error($"model.merges[{i}]", $"names '{left}', which is not in model.vocab");
+                if (!l.TryGet(right, out int b)) throw ctx.Error($"model.merges[{i}]", $"names '{right}', which is not in model.vocab");
+                ids.Add((a, b, l.TryGet(buf.AsSpan(0, la + lb), out int m) ? m : -1));
             }
             else strings!.Add((new string(buf, 0, la), new string(buf, la, lb)));
             i++;
@@ -184,6 +192,7 @@ internal static class TokenizerJsonLoader
     }
 
     // Copies the current string token into buf at offset; returns its length in chars.
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
     private static int CopyString(ref Utf8JsonReader reader, ref char[] buf, int offset)
     {
         int max = reader.HasValueSequence ? checked((int)reader.ValueSequence.Length) : reader.ValueSpan.Length;
@@ -314,19 +323,23 @@ internal static class TokenizerJsonLoader
         if (!root.TryGetProperty("added_tokens", out var a) || a.ValueKind == JsonValueKind.Null) return result;
         if (a.ValueKind != JsonValueKind.Array) throw ctx.Error("added_tokens", "expected an array");
         int i = 0;
-        int nextId = model.MaxId + 1;
+        int maxAdded = -1;
         foreach (var e in a.EnumerateArray())
         {
             string path = $"added_tokens[{i}]";
             if (e.ValueKind != JsonValueKind.Object) throw ctx.Error(path, "expected an object");
             var content = ctx.String(e, "content", path);
             if (content.Length == 0) throw ctx.Error(path + ".content", "must not be empty");
+            if (e.TryGetProperty("id", out var idJson) && !(idJson.ValueKind == JsonValueKind.Number && idJson.TryGetInt32(out int given) && given >= 0))
+                throw ctx.Error(path + ".id", "expected a non-negative integer");
+            // HF ignores the file's ids (it only warns): a token the model has keeps the model's id, a repeated
+            // one keeps its first id, a new one gets max(added ids so far, model size - 1) + 1.
             int id;
-            if (model.TryTokenToId(content, out int modelId)) id = modelId; // HF keeps the model's id for a token it already has
-            else if (e.TryGetProperty("id", out var idJson) && idJson.ValueKind == JsonValueKind.Number && idJson.TryGetInt32(out int given) && given >= 0) id = given;
-            else if (!e.TryGetProperty("id", out _)) id = nextId;
-            else throw ctx.Error(path + ".id", "expected a non-negative integer");
-            nextId = Math.Max(nextId, id + 1);
+            var earlier = result.FirstOrDefault(t => t.Content == content);
+            if (model.TryTokenToId(content, out int modelId)) id = modelId;
+            else if (earlier is not null) id = earlier.Id;
+            else id = Math.Max(maxAdded, model.VocabCount - 1) + 1;
+            maxAdded = Math.Max(maxAdded, id);
             bool special = ctx.Bool(e, "special", path, false);
             result.Add(new AddedToken(id, content, special, ctx.Bool(e, "single_word", path, false), ctx.Bool(e, "lstrip", path, false),
                 ctx.Bool(e, "rstrip", path, false), ctx.Bool(e, "normalized", path, !special)));

@@ -30,9 +30,9 @@ internal static class UnicodeNormalization
     private static readonly Dictionary<int, (bool Compat, int[] Cps)> Decomp = new();
     private static readonly Dictionary<long, int> Comp = new();
     private static readonly HashSet<int> ComposeSecond = new();
-    // Per BMP code point: bit (1 << form) set when the code point is left as it is by that form and never
-    // combines with what precedes it.
-    private static readonly byte[] StableBmp;
+    // Per form and BMP code point, filled lazily: 0 unknown, 1 stable (left as it is by that form and never
+    // combining with what precedes it), 2 not stable. Single-byte writes of a deterministic value: no lock needed.
+    private static readonly byte[][] StableBmp = [new byte[0x10000], new byte[0x10000], new byte[0x10000], new byte[0x10000]];
 
     static UnicodeNormalization()
     {
@@ -53,21 +53,19 @@ internal static class UnicodeNormalization
         }
         for (int v = VBase; v < VBase + VCount; v++) ComposeSecond.Add(v);
         for (int t = TBase + 1; t < TBase + TCount; t++) ComposeSecond.Add(t);
-        StableBmp = new byte[0x10000];
-        for (int cp = 0; cp < 0x10000; cp++)
-        {
-            byte bits = 0;
-            foreach (UnicodeNormalizationForm f in Enum.GetValues<UnicodeNormalizationForm>())
-                if (ComputeStable(cp, f)) bits |= (byte)(1 << (int)f);
-            StableBmp[cp] = bits;
-        }
     }
 
     public static int CombiningClass(int cp) => Ccc.TryGetValue(cp, out var v) ? v : 0;
 
     /// <summary>Whether <paramref name="cp"/> is unchanged by <paramref name="form"/> in any context.</summary>
-    public static bool IsStable(int cp, UnicodeNormalizationForm form) =>
-        cp < 0x10000 ? (StableBmp[cp] & (1 << (int)form)) != 0 : ComputeStable(cp, form);
+    public static bool IsStable(int cp, UnicodeNormalizationForm form)
+    {
+        if (cp >= 0x10000) return ComputeStable(cp, form);
+        var table = StableBmp[(int)form];
+        byte v = table[cp];
+        if (v == 0) table[cp] = v = ComputeStable(cp, form) ? (byte)1 : (byte)2;
+        return v == 1;
+    }
 
     /// <summary>Whether <paramref name="cp"/> starts a new normalization segment.</summary>
     public static bool StartsSegment(int cp) => CombiningClass(cp) == 0 && !ComposeSecond.Contains(cp);
