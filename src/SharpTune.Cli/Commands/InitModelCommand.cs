@@ -1,8 +1,6 @@
 using System.Globalization;
 using SharpTune.Cli.CommandLine;
-using SharpTune.IO;
 using SharpTune.Models;
-using SharpTune.Models.Safetensors;
 using SharpTune.Text;
 using SharpTune.Text.Tokenization;
 
@@ -11,11 +9,8 @@ namespace SharpTune.Cli.Commands;
 /// <summary><c>sharptune init-model</c>: a randomly initialized model folder (config.json, model.safetensors, tokenizer files).</summary>
 internal static class InitModelCommand
 {
-    /// <summary>Tokenizer files copied into the model folder; the first two must exist.</summary>
+    /// <summary>Tokenizer files that must exist in --tokenizer (the others are copied when present).</summary>
     internal static readonly string[] RequiredTokenizerFiles = ["tokenizer.json", "tokenizer_config.json"];
-
-    /// <summary>Tokenizer-side files copied when the tokenizer folder has them.</summary>
-    internal static readonly string[] OptionalTokenizerFiles = ["special_tokens_map.json", "generation_config.json", "chat_template.jinja"];
 
     public static CliCommand Create() =>
         new CliCommand("init-model", "Write a randomly initialized model (config.json, model.safetensors, tokenizer files).")
@@ -92,17 +87,7 @@ internal static class InitModelCommand
 
         var outDir = a.RequiredString("out");
         long parameters = CheckpointLayout.For(config).ParameterCount;
-        using var weights = ModelInitializer.Initialize(config, seed, dtype);
-        AtomicDirectory.Create(outDir, tmp =>
-        {
-            ModelConfigJson.Save(Path.Combine(tmp, "config.json"), config);
-            SafetensorsWriter.Write(Path.Combine(tmp, SafetensorsCheckpoint.SingleFileName), weights, new Dictionary<string, string> { ["format"] = "pt" });
-            foreach (var f in RequiredTokenizerFiles.Concat(OptionalTokenizerFiles))
-            {
-                var from = Path.Combine(tokenizerDir, f);
-                if (File.Exists(from)) File.Copy(from, Path.Combine(tmp, f));
-            }
-        });
+        ModelInitializer.WriteFolder(config, seed, dtype, tokenizerDir, outDir);
         a.Out.WriteLine($"wrote {outDir}: {ModelConfigJson.ClassName(arch)}, {parameters:N0} parameters ({dtype}), vocab {vocabSize}, seed {seed}");
         return CliApp.Success;
     }

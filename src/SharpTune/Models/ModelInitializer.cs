@@ -144,4 +144,26 @@ public static class ModelInitializer
         z = (z ^ (z >> 27)) * 0x94D049BB133111EBUL;
         return z ^ (z >> 31);
     }
+
+    /// <summary>Tokenizer files copied into a model folder; the first two must exist.</summary>
+    public static readonly IReadOnlyList<string> TokenizerFiles = ["tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "generation_config.json", "chat_template.jinja"];
+
+    /// <summary>
+    /// Writes a randomly initialized model folder — config.json, model.safetensors and copies of the tokenizer files
+    /// found in <paramref name="tokenizerDir"/> — atomically (a temporary folder renamed at the end).
+    /// </summary>
+    public static void WriteFolder(ModelConfig config, ulong seed, TensorDType dtype, string tokenizerDir, string outDir)
+    {
+        using var weights = Initialize(config, seed, dtype);
+        IO.AtomicDirectory.Create(outDir, tmp =>
+        {
+            ModelConfigJson.Save(Path.Combine(tmp, "config.json"), config);
+            Safetensors.SafetensorsWriter.Write(Path.Combine(tmp, Safetensors.SafetensorsCheckpoint.SingleFileName), weights, new Dictionary<string, string> { ["format"] = "pt" });
+            foreach (var f in TokenizerFiles)
+            {
+                var from = Path.Combine(tokenizerDir, f);
+                if (File.Exists(from)) File.Copy(from, Path.Combine(tmp, f));
+            }
+        });
+    }
 }

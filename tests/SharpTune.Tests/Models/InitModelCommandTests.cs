@@ -27,7 +27,7 @@ public class InitModelCommandTests
         var config = ModelConfigJson.Load(outDir);
         Assert.Equal(expected, config.Architecture);
         Assert.Equal((32, 2, 4, 2, 8, 48), (config.HiddenSize, config.NumLayers, config.NumHeads, config.NumKvHeads, config.HeadDim, config.IntermediateSize));
-        Assert.Equal(14, config.VocabSize); // max id 13 (an added token) + 1
+        Assert.Equal(13, config.VocabSize); // HF gives added tokens missing from the vocab the next free ids (10, 11, 12), not the ids in the file
         Assert.Equal([10], config.BosTokenIds);
         Assert.Equal([11], config.EosTokenIds);
         Assert.Equal("float32", config.TorchDtype);
