@@ -1,12 +1,17 @@
 using SharpTune.Cli.CommandLine;
 using SharpTune.Data.MovieLens;
+using SharpTune.Data.Sft;
 using SharpTune.Data.Synthetic;
+using SharpTune.Models;
+using SharpTune.Preprocessing;
+using SharpTune.Text.Tokenization;
 
 namespace SharpTune.Cli.Commands;
 
 /// <summary>
 /// <c>sharptune demo</c>: the main job on built-in data, as a pipeline of named stages that share a context.
-/// Today: generate the synthetic MovieLens and prepare it; later stages (train, evaluate) append to <see cref="Stages"/>.
+/// Today: synthetic MovieLens, preparation, tokenizer training, a tiny model and preprocessing; training and
+/// evaluation stages append to <see cref="Stages"/>.
 /// </summary>
 internal static class DemoCommand
 {
@@ -18,9 +23,20 @@ internal static class DemoCommand
         public TextWriter Out { get; } = output;
         public string DataDir => Path.Combine(OutDir, "data");
         public string DatasetDir => Path.Combine(OutDir, "dataset");
+        public string TokenizerDir => Path.Combine(OutDir, "tokenizer");
+        public string ModelDir => Path.Combine(OutDir, "model");
+        public string CacheDir => Path.Combine(OutDir, "cache");
         public SyntheticMovieLensResult? Data { get; set; }
         public PrepareSummary? Prepared { get; set; }
     }
+
+    // The demo's tiny model: a Qwen3-architecture decoder small enough to train on 2 cores.
+    private static ModelConfig TinyModel(int vocabSize, Tokenizer tokenizer) => new()
+    {
+        Architecture = ModelArchitecture.Qwen3, HiddenSize = 128, NumLayers = 2, NumHeads = 4, NumKvHeads = 2, HeadDim = 32,
+        IntermediateSize = 384, VocabSize = vocabSize, TieWordEmbeddings = true, MaxPositionEmbeddings = 1024, RopeTheta = 10000,
+        EosTokenIds = tokenizer.TokenToId("<|im_end|>") is int eos ? [eos] : [],
+    };
 
     /// <summary>One step of the demo.</summary>
     internal sealed record DemoStage(string Name, string What, Action<DemoContext> Run);
@@ -48,7 +64,53 @@ internal static class DemoCommand
             foreach (var f in new[] { MovieLensPreparer.TrainFile, MovieLensPreparer.EvalFile, MovieLensPreparer.TestFile, MovieLensPreparer.SummaryFile })
                 c.Out.WriteLine($"  {Path.Combine(c.DatasetDir, f)}");
         }),
+        new("tokenizer", "train a byte-level BPE tokenizer with ChatML special tokens on the training records", c =>
+        {
+            var records = SftDatasetReader.Read(Path.Combine(c.DatasetDir, MovieLensPreparer.TrainFile));
+            // A few thousand records hold every title pattern and the fixed prompt text; more only slows training.
+            var texts = records.Take(3000).SelectMany(r => r.Turns.Select(t => t.Content).Prepend(r.System ?? ""));
+            var trained = BpeTrainer.Train(texts, new BpeTrainerOptions(4096, ["<|endoftext|>", "<|im_start|>", "<|im_end|>"], 2));
+            if (Directory.Exists(c.TokenizerDir)) Directory.Delete(c.TokenizerDir, recursive: true);
+            TokenizerJsonWriter.Write(trained, c.TokenizerDir);
+            c.Out.WriteLine($"  {trained.Vocab.Count + trained.SpecialTokens.Count:N0} tokens ({trained.Merges.Count:N0} merges) in {c.TokenizerDir}");
+        }),
+        new("model", "initialize a tiny Qwen3-architecture model with that tokenizer", c =>
+        {
+            var tokenizer = Tokenizer.Load(Path.Combine(c.TokenizerDir, "tokenizer.json"));
+            var config = TinyModel(tokenizer.MaxId + 1, tokenizer);
+            if (Directory.Exists(c.ModelDir)) Directory.Delete(c.ModelDir, recursive: true);
+            ModelInitializer.WriteFolder(config, c.Seed, TensorDType.F32, c.TokenizerDir, c.ModelDir);
+            c.Out.WriteLine($"  {CheckpointLayout.For(config).ParameterCount:N0} parameters ({config.NumLayers} layers, hidden {config.HiddenSize}, vocab {config.VocabSize:N0}) in {c.ModelDir}");
+        }),
+        new("preprocess", "render, tokenize and mask train and eval; check render parity and masking", c =>
+        {
+            var stack = TextStack.Open(c.ModelDir);
+            var options = new PreprocessOptions { CutoffLen = 1024 };
+            foreach (var file in new[] { MovieLensPreparer.TrainFile, MovieLensPreparer.EvalFile })
+            {
+                var path = Path.Combine(c.DatasetDir, file);
+                var result = PreprocessPipeline.Run(new PreprocessInputs
+                {
+                    DataPath = path, TokenizerJson = stack.TokenizerJson, TokenizerConfigJson = stack.TokenizerConfigJson,
+                    TemplateText = stack.Template.Source, Renderer = stack.Renderer, Encoder = stack.Encoder, Options = options,
+                }, new PreprocessCache(c.CacheDir), rebuild: false);
+                var r = result.Report;
+                var lengths = Enumerable.Range(0, result.Dataset.Count).Select(result.Dataset.Length).ToList();
+                var st = LengthStatistics.Compute(lengths, options.CutoffLen);
+                c.Out.WriteLine($"  {file}: {r.Kept:N0} samples, {r.Truncated} truncated, {r.Dropped} dropped, {r.RenderMismatches} render mismatches; " +
+                                $"tokens p50 {st.P50}, p95 {st.P95}, max {st.Max}; {r.SupervisedTokens:N0} supervised of {r.SupervisedTokens + r.MaskedTokens:N0}{(result.FromCache ? " (cache)" : "")}");
+            }
+            // Every eval sample must supervise exactly its answer and <|im_end|>.
+            var eval = SftDatasetReader.Read(Path.Combine(c.DatasetDir, MovieLensPreparer.EvalFile));
+            var p = new SftPreprocessor(stack.Renderer, stack.Encoder, options);
+            int flagged = eval.Count(rec => { var s = p.ProcessOne(rec); return MaskingInspector.Inspect(rec, s.Ids, s.Labels, stack.Encoder, options).Problem is not null; });
+            if (flagged > 0) throw new InvalidOperationException($"{flagged} eval samples supervise more or less than their answer + end-of-turn token");
+            var prompt = p.Builder.InferencePrompt(eval[0]);
+            c.Out.WriteLine($"  masking: all {eval.Count} eval samples supervise exactly the answer + <|im_end|>; the inference prompt of eval[0] ends with {Escape(prompt[^40..])}");
+        }),
     ];
+
+    private static string Escape(string s) => "\"" + s.Replace("\n", "\\n") + "\"";
 
     public static CliCommand Create() =>
         new CliCommand("demo", "Run the main job on the built-in synthetic data.")
