@@ -58,13 +58,23 @@ public class PrepareCommandsTests
         var (code, output, err) = Run("demo", "--out", d.Path);
         Assert.Equal("", err);
         Assert.Equal(0, code);
-        Assert.Contains("[1/2] data:", output);
-        Assert.Contains("[2/2] prepare:", output);
+        // Every stage announces itself in order as [i/n]; the stage list grows as the pipeline does.
+        var stages = SharpTune.Cli.Commands.DemoCommand.Stages;
+        int at = -1;
+        for (int i = 0; i < stages.Count; i++)
+        {
+            int next = output.IndexOf($"[{i + 1}/{stages.Count}] {stages[i].Name}:", StringComparison.Ordinal);
+            Assert.True(next > at, $"stage {stages[i].Name} not announced in order");
+            at = next;
+        }
+        Assert.Contains("  masking: all 150 eval samples supervise exactly the answer + <|im_end|>", output);
+        Assert.Matches(@"train\.json: [\d,]+ samples, 0 truncated, 0 dropped, 0 render mismatches", output);
         Assert.Matches(@"\neval +150 ", output);
         Assert.Contains($"in {Path.Combine(d.Path, "data")}\n", output);
         foreach (var file in new[] { "train.json", "eval.json", "test_raw.jsonl", "summary.json" })
             Assert.Contains($"  {Path.Combine(d.Path, "dataset", file)}\n", output);
-        foreach (var file in new[] { "data/ratings.csv", "data/movies.csv", "dataset/train.json", "dataset/eval.json", "dataset/test_raw.jsonl", "dataset/summary.json" })
+        foreach (var file in new[] { "data/ratings.csv", "data/movies.csv", "dataset/train.json", "dataset/eval.json", "dataset/test_raw.jsonl", "dataset/summary.json",
+                     "tokenizer/tokenizer.json", "tokenizer/tokenizer_config.json", "model/config.json", "model/model.safetensors" })
             Assert.True(File.Exists(Path.Combine(d.Path, file)), file);
     }
 
