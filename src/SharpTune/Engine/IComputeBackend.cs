@@ -69,8 +69,108 @@ public interface IComputeBackend : IDisposable
     /// </summary>
     void Attention(Tensor q, Tensor kCache, Tensor vCache, Tensor kvStart, Tensor kvCount, int heads, int kvHeads, float scale, Tensor destination);
 
+    /// <summary>
+    /// <see cref="Attention(Tensor, Tensor, Tensor, Tensor, Tensor, int, int, float, Tensor)"/> that also writes, for the
+    /// backward pass, the log-sum-exp of each (token, head)'s scaled scores: <c>logSumExp [tokens, heads]</c>
+    /// (0 for a token with no visible rows).
+    /// </summary>
+    void Attention(Tensor q, Tensor kCache, Tensor vCache, Tensor kvStart, Tensor kvCount, int heads, int kvHeads, float scale, Tensor destination, Tensor logSumExp);
+
+    /// <summary>
+    /// Gradients of <see cref="Attention(Tensor, Tensor, Tensor, Tensor, Tensor, int, int, float, Tensor, Tensor)"/>
+    /// from the forward's inputs, output and log-sum-exp: <c>q, output, outputGrad [tokens, heads·headDim],
+    /// k, v [rows, kvHeads·headDim], logSumExp [tokens, heads], kvStart, kvCount [tokens] → queryGrad [tokens, heads·headDim]
+    /// (overwritten), keyGrad, valueGrad [rows, kvHeads·headDim]</c> (overwritten: zero outside the visible rows).
+    /// Tokens whose ranges overlap must share their <c>kvStart</c> (one group per sequence, as training lays them out).
+    /// </summary>
+    void AttentionBackward(Tensor q, Tensor k, Tensor v, Tensor output, Tensor outputGrad, Tensor logSumExp, Tensor kvStart, Tensor kvCount,
+        int heads, int kvHeads, float scale, Tensor queryGrad, Tensor keyGrad, Tensor valueGrad);
+
     /// <summary><c>silu(gate) * up</c>: <c>gate, up [m, n] → destination [m, n]</c> (may alias either).</summary>
     void SwiGlu(Tensor gate, Tensor up, Tensor destination);
+
+    /// <summary>
+    /// Gradients of <see cref="SwiGlu"/>: <c>gate, up, outputGrad [m, n] → gateGrad, upGrad [m, n]</c>
+    /// (each may alias any input: every element is read before it is written).
+    /// </summary>
+    void SwiGluBackward(Tensor gate, Tensor up, Tensor outputGrad, Tensor gateGrad, Tensor upGrad);
+
+    /// <summary>
+    /// Gradients of <see cref="RmsNorm"/>: <c>x, outputGrad [rows, n], weight [1, n] → inputGrad [rows, n]</c> (written, or
+    /// added to with <paramref name="accumulate"/>; may alias outputGrad when not accumulating), and, when
+    /// <paramref name="weightGrad"/> is valid, <c>weightGrad [1, n] += Σ_rows outputGrad · x · rsqrt(mean(x²) + eps)</c>.
+    /// </summary>
+    void RmsNormBackward(Tensor x, Tensor weight, float eps, Tensor outputGrad, Tensor inputGrad, bool accumulate, Tensor weightGrad);
+
+    /// <summary>Gradient of <see cref="Rope"/> (the inverse rotation): <c>outputGrad [tokens, heads·headDim] → inputGrad</c> (may alias).</summary>
+    void RopeBackward(Tensor outputGrad, Tensor positions, Tensor cos, Tensor sin, int headDim, Tensor inputGrad);
+
+    /// <summary>
+    /// The input gradient of <see cref="Linear"/>: <c>inputGrad (+)= outputGrad · weight</c>, i.e.
+    /// <c>outputGrad [m, out], weight [out, in] → inputGrad [m, in]</c>.
+    /// </summary>
+    void LinearBackward(Tensor outputGrad, LinearWeight weight, Tensor inputGrad, bool accumulate);
+
+    /// <summary>
+    /// General fp32 matrix product of activation tensors: <c>destination (+)= alpha · op(a) · op(b)</c>, where op transposes
+    /// when asked; <c>op(a) [m, k], op(b) [k, n] → destination [m, n]</c>. Serves LoRA's products and every weight
+    /// gradient (<c>dW = dYᵀ · X</c>).
+    /// </summary>
+    void MatMul(Tensor a, bool transposeA, Tensor b, bool transposeB, Tensor destination, float alpha = 1f, bool accumulate = false);
+
+    /// <summary>Adds a row vector to every row: <c>bias [1, n] → destination [m, n]</c>.</summary>
+    void AddBias(Tensor bias, Tensor destination);
+
+    /// <summary>Column sums (a bias gradient): <c>x [m, n] → destination [1, n]</c> (written, or added to with <paramref name="accumulate"/>).</summary>
+    void SumRows(Tensor x, Tensor destination, bool accumulate);
+
+    /// <summary>
+    /// The embedding's gradient: <c>tableGrad[ids[t]] += outputGrad[t]</c>; <c>ids [n], outputGrad [n, dim] → tableGrad [vocab, dim]</c>
+    /// (only the rows of the ids change).
+    /// </summary>
+    void EmbeddingBackward(Tensor ids, Tensor outputGrad, Tensor tableGrad);
+
+    /// <summary>Rows of an fp32 matrix: <c>ids [n], table [vocab, dim] → destination [n, dim]</c> (a trainable embedding).</summary>
+    void Embedding(Tensor ids, Tensor table, Tensor destination);
+
+    /// <summary>
+    /// Cross-entropy of each row's logits against its target, with its gradient: <c>logits [rows, vocab], targets [rows]
+    /// → logitsGrad [rows, vocab] = (softmax − onehot(target)) · gradScale</c> (may alias logits) and <c>stats [rows, 3]</c> =
+    /// (loss = logsumexp − logit[target], 1 if the first maximal logit is the target else 0, entropy of the softmax).
+    /// </summary>
+    void CrossEntropy(Tensor logits, Tensor targets, float gradScale, Tensor logitsGrad, Tensor stats);
+
+    /// <summary>Adds selected rows back: <c>destination[indices[i]] += source[i]</c>; <c>source [k, n], indices [k] → destination [rows, n]</c> (the gradient of <see cref="GatherRows"/>).</summary>
+    void ScatterAddRows(Tensor source, Tensor indices, Tensor destination);
+
+    /// <summary><c>destination += alpha · source</c> elementwise (same shape).</summary>
+    void Add(Tensor source, float alpha, Tensor destination);
+
+    /// <summary><c>destination = source</c> (same element count and type).</summary>
+    void Copy(Tensor source, Tensor destination);
+
+    /// <summary>Sets every element of <paramref name="destination"/> to 0.</summary>
+    void Zero(Tensor destination);
+
+    /// <summary><c>x *= factor</c> elementwise.</summary>
+    void Scale(Tensor x, float factor);
+
+    /// <summary>Σ x² over all elements, accumulated in double in a fixed order (deterministic for a given thread count).</summary>
+    double SumOfSquares(Tensor x);
+
+    /// <summary>
+    /// Inverted dropout with a counter-based mask: element <c>i</c> is kept (and multiplied by 1/(1−p)) unless
+    /// <c>hash(seed, i) / 2⁶⁴ &lt; p</c>, so the same seed regenerates the same mask in the backward pass.
+    /// <c>x [m, n] → destination [m, n]</c> (may alias).
+    /// </summary>
+    void Dropout(Tensor x, float probability, ulong seed, Tensor destination);
+
+    /// <summary>
+    /// One AdamW update as PyTorch's <c>torch.optim.AdamW</c> does it (decoupled weight decay, bias correction):
+    /// <c>param, grad, expAvg, expAvgSq</c> all of one shape; <paramref name="step"/> holds the hyper-parameters and the
+    /// 1-based step number.
+    /// </summary>
+    void AdamW(Tensor param, Tensor grad, Tensor expAvg, Tensor expAvgSq, in AdamWStep step);
 
     /// <summary>Row-wise softmax: <c>x [rows, n] → destination [rows, n]</c> (may alias x).</summary>
     void Softmax(Tensor x, Tensor destination);

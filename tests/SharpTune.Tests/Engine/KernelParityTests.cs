@@ -99,6 +99,38 @@ public sealed class KernelParityTests
 
     [Theory]
     [MemberData(nameof(FastSets))]
+    public void Backward_gemms_match_reference_across_block_edges(string set)
+    {
+        var isa = Require(set);
+        // Shapes that cross the K block (256), the M block (144), panel edges and the row/column thread split.
+        int[][] shapes = [[150, 600, 70], [7, 513, 65], [300, 40, 16], [1, 33, 161]];
+        foreach (var dtype in new[] { TensorDType.F32, TensorDType.BF16 })
+            foreach (var shape in shapes)
+            {
+                int m = shape[0], outF = shape[1], inF = shape[2];
+                var rng = new Random(m + outF * 3 + inF * 7);
+                var dy = Random(rng, (long)m * outF);
+                var wf = Random(rng, (long)outF * inF);
+                var x = Random(rng, (long)m * inF);
+                byte[] raw = dtype == TensorDType.F32
+                    ? MemoryMarshal.AsBytes(wf.AsSpan()).ToArray()
+                    : MemoryMarshal.AsBytes(wf.Select(BFloat16.FromSingle).ToArray().AsSpan()).ToArray();
+                var (r, f) = Both(isa, (b, arena) =>
+                {
+                    var w = b.LoadLinear(raw, dtype, outF, inF, dtype == TensorDType.F32 ? ElementType.F32 : ElementType.BF16, arena);
+                    var dx = Put(b, arena, x, m, inF);
+                    b.LinearBackward(Put(b, arena, dy, m, outF), w, dx, accumulate: true);
+                    // dW = dYᵀ · X, both operands strided the other way round.
+                    var dw = arena.Allocate(ElementType.F32, outF, inF);
+                    b.MatMul(Put(b, arena, dy, m, outF), true, Put(b, arena, x, m, inF), false, dw, alpha: 0.5f);
+                    return Get(b, dx).Concat(Get(b, dw)).ToArray();
+                });
+                Close(r, f, 2e-6f * Math.Max(m, outF), $"{set} backward gemms {m}x{outF}x{inF} {dtype}");
+            }
+    }
+
+    [Theory]
+    [MemberData(nameof(FastSets))]
     public void Embedding_reads_rows_from_packed_weights(string set)
     {
         var isa = Require(set);

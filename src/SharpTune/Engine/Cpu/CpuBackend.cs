@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using SharpTune.Engine.Cpu.Gemm;
 using SharpTune.Models;
 using SharpTune.Numerics;
 
@@ -129,7 +130,10 @@ internal sealed unsafe class CpuBackend : IComputeBackend
         Kernels.Gemm(F(x), x.Rows, w, bias.IsValid ? F(bias) : null, F(destination), accumulate);
     }
 
-    public void Rope(Tensor x, Tensor positions, Tensor cos, Tensor sin, int headDim, Tensor destination)
+    public void Rope(Tensor x, Tensor positions, Tensor cos, Tensor sin, int headDim, Tensor destination) =>
+        RopeCore(x, positions, cos, sin, headDim, destination, inverse: false);
+
+    private void RopeCore(Tensor x, Tensor positions, Tensor cos, Tensor sin, int headDim, Tensor destination, bool inverse)
     {
         SameShape(x, destination);
         Check(positions, ElementType.I32, x.Rows);
@@ -138,7 +142,7 @@ internal sealed unsafe class CpuBackend : IComputeBackend
         int* pos = I(positions);
         for (int t = 0; t < x.Rows; t++)
             if ((uint)pos[t] >= (uint)cos.Rows) throw new UserException($"position {pos[t]} exceeds the RoPE table of {cos.Rows} positions (max_position_embeddings)");
-        Kernels.Rope(F(x), x.Rows, x.Cols, pos, F(cos), F(sin), headDim, F(destination));
+        Kernels.Rope(F(x), x.Rows, x.Cols, pos, F(cos), F(sin), headDim, F(destination), inverse);
     }
 
     public void WriteKv(Tensor k, Tensor v, Tensor slots, Tensor kCache, Tensor vCache)
@@ -154,21 +158,6 @@ internal sealed unsafe class CpuBackend : IComputeBackend
             Buffer.MemoryCopy(F(k) + (long)t * width, F(kCache) + (long)slot[t] * width, width * 4L, width * 4L);
             Buffer.MemoryCopy(F(v) + (long)t * width, F(vCache) + (long)slot[t] * width, width * 4L, width * 4L);
         }
-    }
-
-    public void Attention(Tensor q, Tensor kCache, Tensor vCache, Tensor kvStart, Tensor kvCount, int heads, int kvHeads, float scale, Tensor destination)
-    {
-        SameShape(q, destination);
-        if (heads % kvHeads != 0 || q.Cols % heads != 0) throw new ArgumentException($"attention: {heads} heads over {kvHeads} kv heads, q {q}");
-        int headDim = q.Cols / heads;
-        if (kCache.Cols != kvHeads * headDim) throw new ArgumentException($"attention: cache {kCache} for {kvHeads} kv heads of {headDim}");
-        Check(kvStart, ElementType.I32, q.Rows);
-        Check(kvCount, ElementType.I32, q.Rows);
-        int* start = I(kvStart), count = I(kvCount);
-        for (int t = 0; t < q.Rows; t++)
-            if (start[t] < 0 || count[t] < 0 || (long)start[t] + count[t] > kCache.Rows)
-                throw new ArgumentOutOfRangeException(nameof(kvStart), $"token {t}: cache rows {start[t]}+{count[t]} of {kCache.Rows}");
-        Kernels.Attention(F(q), q.Rows, F(kCache), F(vCache), start, count, heads, kvHeads, headDim, scale, F(destination));
     }
 
     public void SwiGlu(Tensor gate, Tensor up, Tensor destination)
@@ -201,6 +190,250 @@ internal sealed unsafe class CpuBackend : IComputeBackend
         Check(destination, ElementType.I32, x.Rows);
         Kernels.Argmax(F(x), x.Rows, x.Cols, I(destination));
     }
+
+    public void Attention(Tensor q, Tensor kCache, Tensor vCache, Tensor kvStart, Tensor kvCount, int heads, int kvHeads, float scale, Tensor destination) =>
+        Attention(q, kCache, vCache, kvStart, kvCount, heads, kvHeads, scale, destination, default);
+
+    public void Attention(Tensor q, Tensor kCache, Tensor vCache, Tensor kvStart, Tensor kvCount, int heads, int kvHeads, float scale, Tensor destination, Tensor logSumExp)
+    {
+        int headDim = CheckAttention(q, kCache, vCache, kvStart, kvCount, heads, kvHeads);
+        SameShape(q, destination);
+        if (logSumExp.IsValid) Check(logSumExp, ElementType.F32, (long)q.Rows * heads);
+        Kernels.Attention(F(q), q.Rows, F(kCache), F(vCache), I(kvStart), I(kvCount), heads, kvHeads, headDim, scale, F(destination),
+            logSumExp.IsValid ? F(logSumExp) : null);
+    }
+
+    private int[] _groupStarts = [];
+    private (long Start, long End)[] _groupRanges = [];
+
+    public void AttentionBackward(Tensor q, Tensor k, Tensor v, Tensor output, Tensor outputGrad, Tensor logSumExp, Tensor kvStart, Tensor kvCount,
+        int heads, int kvHeads, float scale, Tensor queryGrad, Tensor keyGrad, Tensor valueGrad)
+    {
+        int headDim = CheckAttention(q, k, v, kvStart, kvCount, heads, kvHeads);
+        SameShape(q, output);
+        SameShape(q, outputGrad);
+        SameShape(q, queryGrad);
+        SameShape(k, keyGrad);
+        SameShape(v, valueGrad);
+        Check(logSumExp, ElementType.F32, (long)q.Rows * heads);
+        int tokens = q.Rows;
+        int* start = I(kvStart), count = I(kvCount);
+        // Groups: runs of tokens that share kvStart. Their key ranges must not overlap, so that each group's key
+        // and value gradients can be summed by one thread.
+        if (_groupStarts.Length < tokens + 1)
+        {
+            _groupStarts = new int[tokens + 1];
+            _groupRanges = new (long, long)[tokens];
+        }
+        int groups = 0;
+        for (int t = 0; t < tokens; t++)
+        {
+            if (t == 0 || start[t] != start[t - 1])
+            {
+                _groupStarts[groups] = t;
+                _groupRanges[groups++] = (start[t], start[t]);
+            }
+            ref var range = ref _groupRanges[groups - 1];
+            range.End = Math.Max(range.End, (long)start[t] + count[t]);
+        }
+        _groupStarts[groups] = tokens;
+        var sorted = _groupRanges.AsSpan(0, groups);
+        sorted.Sort();
+        long reached = long.MinValue;
+        foreach (var (from, to) in sorted)
+        {
+            if (to == from) continue;
+            if (from < reached) throw new ArgumentException($"attention backward: the key rows of two token groups overlap at row {from}");
+            reached = to;
+        }
+        Zero(keyGrad);
+        Zero(valueGrad);
+        fixed (int* groupStart = _groupStarts)
+            Kernels.AttentionBackward(F(q), F(k), F(v), F(output), F(outputGrad), F(logSumExp), start, count, groupStart, groups,
+                heads, kvHeads, headDim, scale, F(queryGrad), F(keyGrad), F(valueGrad));
+    }
+
+    private int CheckAttention(Tensor q, Tensor kCache, Tensor vCache, Tensor kvStart, Tensor kvCount, int heads, int kvHeads)
+    {
+        if (heads <= 0 || kvHeads <= 0 || heads % kvHeads != 0 || q.Cols % heads != 0) throw new ArgumentException($"attention: {heads} heads over {kvHeads} kv heads, q {q}");
+        int headDim = q.Cols / heads;
+        if (kCache.Cols != kvHeads * headDim) throw new ArgumentException($"attention: cache {kCache} for {kvHeads} kv heads of {headDim}");
+        SameShape(kCache, vCache);
+        Check(kvStart, ElementType.I32, q.Rows);
+        Check(kvCount, ElementType.I32, q.Rows);
+        int* start = I(kvStart), count = I(kvCount);
+        for (int t = 0; t < q.Rows; t++)
+            if (start[t] < 0 || count[t] < 0 || (long)start[t] + count[t] > kCache.Rows)
+                throw new ArgumentOutOfRangeException(nameof(kvStart), $"token {t}: cache rows {start[t]}+{count[t]} of {kCache.Rows}");
+        return headDim;
+    }
+
+    public void SwiGluBackward(Tensor gate, Tensor up, Tensor outputGrad, Tensor gateGrad, Tensor upGrad)
+    {
+        SameShape(gate, up);
+        SameShape(gate, outputGrad);
+        SameShape(gate, gateGrad);
+        SameShape(gate, upGrad);
+        Kernels.SwiGluBackward(F(gate), F(up), F(outputGrad), gate.Length, F(gateGrad), F(upGrad));
+    }
+
+    public void RmsNormBackward(Tensor x, Tensor weight, float eps, Tensor outputGrad, Tensor inputGrad, bool accumulate, Tensor weightGrad)
+    {
+        Check(weight, ElementType.F32, x.Cols);
+        SameShape(x, outputGrad);
+        SameShape(x, inputGrad);
+        if (weightGrad.IsValid) Check(weightGrad, ElementType.F32, x.Cols);
+        if (accumulate && SameMemory(outputGrad, inputGrad)) throw new ArgumentException("rmsnorm backward: an accumulated input gradient cannot alias the output gradient");
+        Kernels.RmsNormBackward(F(x), x.Rows, x.Cols, F(weight), eps, F(outputGrad), F(inputGrad), accumulate, weightGrad.IsValid ? F(weightGrad) : null);
+    }
+
+    public void RopeBackward(Tensor outputGrad, Tensor positions, Tensor cos, Tensor sin, int headDim, Tensor inputGrad) =>
+        RopeCore(outputGrad, positions, cos, sin, headDim, inputGrad, inverse: true);
+
+    public void LinearBackward(Tensor outputGrad, LinearWeight weight, Tensor inputGrad, bool accumulate)
+    {
+        var w = (CpuLinearWeight)weight;
+        if (outputGrad.Cols != w.OutFeatures || inputGrad.Rows != outputGrad.Rows || inputGrad.Cols != w.InFeatures)
+            throw new ArgumentException($"linear backward: outputGrad {outputGrad}, weight [{w.OutFeatures}, {w.InFeatures}], inputGrad {inputGrad}");
+        Kernels.Gemm(new GemmJob
+        {
+            A = F(outputGrad), ARow = outputGrad.Cols, ACol = 1, M = outputGrad.Rows, N = w.InFeatures, K = w.OutFeatures, Alpha = 1f,
+            Source = GemmSource.Weight, Weight = w, C = F(inputGrad), Accumulate = accumulate,
+        });
+    }
+
+    public void MatMul(Tensor a, bool transposeA, Tensor b, bool transposeB, Tensor destination, float alpha = 1f, bool accumulate = false)
+    {
+        int m = transposeA ? a.Cols : a.Rows, k = transposeA ? a.Rows : a.Cols;
+        int kb = transposeB ? b.Cols : b.Rows, n = transposeB ? b.Rows : b.Cols;
+        if (k != kb || destination.Rows != m || destination.Cols != n)
+            throw new ArgumentException($"matmul: op(a) [{m}, {k}] · op(b) [{kb}, {n}] → destination {destination}");
+        if (SameMemory(a, destination) || SameMemory(b, destination)) throw new ArgumentException("matmul: the destination may not alias an operand");
+        Kernels.Gemm(new GemmJob
+        {
+            A = F(a), ARow = transposeA ? 1 : a.Cols, ACol = transposeA ? a.Cols : 1, M = m, N = n, K = k, Alpha = alpha,
+            Source = GemmSource.Matrix, B = F(b), BRow = transposeB ? 1 : b.Cols, BCol = transposeB ? b.Cols : 1,
+            C = F(destination), Accumulate = accumulate,
+        });
+    }
+
+    public void AddBias(Tensor bias, Tensor destination)
+    {
+        Check(bias, ElementType.F32, destination.Cols);
+        float* b = F(bias), d = F(destination);
+        for (int i = 0; i < destination.Rows; i++)
+            for (int j = 0; j < destination.Cols; j++) d[(long)i * destination.Cols + j] += b[j];
+    }
+
+    public void SumRows(Tensor x, Tensor destination, bool accumulate)
+    {
+        Check(destination, ElementType.F32, x.Cols);
+        float* s = F(x), d = F(destination);
+        if (!accumulate) new Span<float>(d, x.Cols).Clear();
+        for (int i = 0; i < x.Rows; i++)
+            for (int j = 0; j < x.Cols; j++) d[j] += s[(long)i * x.Cols + j];
+    }
+
+    public void EmbeddingBackward(Tensor ids, Tensor outputGrad, Tensor tableGrad)
+    {
+        int n = checked((int)ids.Length), dim = tableGrad.Cols;
+        Check(outputGrad, ElementType.F32, (long)n * dim);
+        int* id = I(ids);
+        float* g = F(outputGrad), table = F(tableGrad);
+        for (int t = 0; t < n; t++)
+        {
+            if ((uint)id[t] >= (uint)tableGrad.Rows) throw new ArgumentOutOfRangeException(nameof(ids), $"token id {id[t]} of {tableGrad.Rows}");
+            Kernels.Axpy(1f, g + (long)t * dim, dim, table + (long)id[t] * dim);
+        }
+    }
+
+    public void Embedding(Tensor ids, Tensor table, Tensor destination)
+    {
+        int n = checked((int)ids.Length), dim = table.Cols;
+        Check(destination, ElementType.F32, (long)n * dim);
+        int* id = I(ids);
+        for (int t = 0; t < n; t++)
+        {
+            if ((uint)id[t] >= (uint)table.Rows) throw new UserException($"token id {id[t]} is outside the vocabulary (0..{table.Rows - 1})");
+            Buffer.MemoryCopy(F(table) + (long)id[t] * dim, F(destination) + (long)t * dim, dim * 4L, dim * 4L);
+        }
+    }
+
+    public void CrossEntropy(Tensor logits, Tensor targets, float gradScale, Tensor logitsGrad, Tensor stats)
+    {
+        SameShape(logits, logitsGrad);
+        Check(targets, ElementType.I32, logits.Rows);
+        Check(stats, ElementType.F32, logits.Rows * 3L);
+        int* t = I(targets);
+        for (int r = 0; r < logits.Rows; r++)
+            if ((uint)t[r] >= (uint)logits.Cols) throw new ArgumentOutOfRangeException(nameof(targets), $"target {t[r]} of a vocabulary of {logits.Cols}");
+        Kernels.CrossEntropy(F(logits), logits.Rows, logits.Cols, t, gradScale, F(logitsGrad), F(stats));
+    }
+
+    public void ScatterAddRows(Tensor source, Tensor indices, Tensor destination)
+    {
+        int k = checked((int)indices.Length);
+        Check(source, ElementType.F32, (long)k * destination.Cols);
+        int* idx = I(indices);
+        for (int i = 0; i < k; i++)
+        {
+            if ((uint)idx[i] >= (uint)destination.Rows) throw new ArgumentOutOfRangeException(nameof(indices), $"row {idx[i]} of {destination.Rows}");
+            Kernels.Axpy(1f, F(source) + (long)i * source.Cols, source.Cols, F(destination) + (long)idx[i] * destination.Cols);
+        }
+    }
+
+    public void Add(Tensor source, float alpha, Tensor destination)
+    {
+        Check(destination, ElementType.F32, source.Length);
+        Kernels.Axpy(alpha, F(source), source.Length, F(destination));
+    }
+
+    public void Copy(Tensor source, Tensor destination)
+    {
+        if (source.Type != destination.Type || source.Length != destination.Length) throw new ArgumentException($"copy: {source} → {destination}");
+        long bytes = source.Length * source.Type.SizeOf();
+        Buffer.MemoryCopy(Pointer(source), Pointer(destination), bytes, bytes);
+    }
+
+    public void Zero(Tensor destination) => NativeMemory.Clear(Pointer(destination), (nuint)(destination.Length * destination.Type.SizeOf()));
+
+    public void Scale(Tensor x, float factor) => Kernels.Scale(F(x), x.Length, factor);
+
+    public double SumOfSquares(Tensor x) => Kernels.SumOfSquares(F(x), x.Length);
+
+    public void Dropout(Tensor x, float probability, ulong seed, Tensor destination)
+    {
+        SameShape(x, destination);
+        if (!(probability >= 0 && probability < 1)) throw new ArgumentOutOfRangeException(nameof(probability), probability, "expected [0, 1)");
+        float* s = F(x), d = F(destination);
+        float keep = 1f / (1f - probability);
+        ulong threshold = (ulong)(probability * 18446744073709551616.0);
+        ulong key = Mix(seed);
+        for (long i = 0; i < x.Length; i++) d[i] = Mix(key + (ulong)i) < threshold ? 0f : s[i] * keep;
+    }
+
+    // One SplitMix64 step: a counter-based hash, so element i's mask bit needs no state.
+    private static ulong Mix(ulong z)
+    {
+        z += 0x9E3779B97F4A7C15UL;
+        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL;
+        z = (z ^ (z >> 27)) * 0x94D049BB133111EBUL;
+        return z ^ (z >> 31);
+    }
+
+    public void AdamW(Tensor param, Tensor grad, Tensor expAvg, Tensor expAvgSq, in AdamWStep step)
+    {
+        SameShape(param, grad);
+        SameShape(param, expAvg);
+        SameShape(param, expAvgSq);
+        if (step.Step < 1) throw new ArgumentOutOfRangeException(nameof(step), "AdamW steps count from 1");
+        Kernels.AdamW(F(param), F(grad), F(expAvg), F(expAvgSq), param.Length, step);
+    }
+
+    private static void* Pointer(Tensor t) => (byte*)((CpuBuffer)t.Buffer).Pointer + t.Offset * t.Type.SizeOf();
+
+    private static bool SameMemory(Tensor a, Tensor b) =>
+        ReferenceEquals(a.Buffer, b.Buffer) && a.Offset < b.Offset + b.Length && b.Offset < a.Offset + a.Length;
 
     public void Dispose() => _pool.Dispose();
 

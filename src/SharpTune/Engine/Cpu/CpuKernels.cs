@@ -1,9 +1,11 @@
+using SharpTune.Engine.Cpu.Gemm;
+
 namespace SharpTune.Engine.Cpu;
 
 /// <summary>
 /// One implementation of the CPU kernels on raw contiguous memory. <see cref="ScalarKernels"/> is the plain
 /// reference; <see cref="SimdKernels"/> the fast one for an instruction set. The backend resolves tensor handles to
-/// pointers and checks shapes before calling these.
+/// pointers and checks shapes before calling these. Forward and backward of each operation sit side by side.
 /// </summary>
 internal abstract unsafe class CpuKernels
 {
@@ -14,23 +16,62 @@ internal abstract unsafe class CpuKernels
     public abstract int PanelWidth { get; }
 
     /// <summary><c>c [m, N] (+)= a [m, K] · wᵀ</c>, then <c>+ bias [N]</c> when bias is not null.</summary>
-    public abstract void Gemm(float* a, int m, CpuLinearWeight w, float* bias, float* c, bool accumulate);
+    public void Gemm(float* a, int m, CpuLinearWeight w, float* bias, float* c, bool accumulate) => Gemm(new GemmJob
+    {
+        A = a, ARow = w.InFeatures, ACol = 1, M = m, N = w.OutFeatures, K = w.InFeatures, Alpha = 1f,
+        Source = GemmSource.WeightTransposed, Weight = w, Bias = bias, C = c, Accumulate = accumulate,
+    });
+
+    /// <summary>Any GEMM of the engine: <c>C (+)= α · A · B (+ bias)</c> with the operands <paramref name="job"/> describes.</summary>
+    public abstract void Gemm(in GemmJob job);
 
     /// <summary>Row-wise RMSNorm of <c>x [rows, n]</c> with weight <c>[n]</c>.</summary>
     public abstract void RmsNorm(float* x, int rows, int n, float* weight, float eps, float* dst);
 
-    /// <summary>Rotate-half RoPE of <c>x [tokens, width]</c>, heads of <paramref name="headDim"/>.</summary>
-    public abstract void Rope(float* x, int tokens, int width, int* positions, float* cos, float* sin, int headDim, float* dst);
+    /// <summary>
+    /// RMSNorm backward: with <c>r = rsqrt(mean(x²)+eps)</c> and <c>g = dy·w</c>,
+    /// <c>dx (+)= r·g − x·r³·Σ(g·x)/n</c>; <c>dWeight += Σ_rows dy·x·r</c> when not null.
+    /// </summary>
+    public abstract void RmsNormBackward(float* x, int rows, int n, float* weight, float eps, float* dy, float* dx, bool accumulate, float* dWeight);
 
-    /// <summary>Grouped-query attention over cache ranges (see <see cref="IComputeBackend.Attention"/>).</summary>
-    public abstract void Attention(float* q, int tokens, float* kCache, float* vCache, int* kvStart, int* kvCount, int heads, int kvHeads, int headDim, float scale, float* dst);
+    /// <summary>Rotate-half RoPE of <c>x [tokens, width]</c>, heads of <paramref name="headDim"/>; <paramref name="inverse"/> rotates back (the backward).</summary>
+    public abstract void Rope(float* x, int tokens, int width, int* positions, float* cos, float* sin, int headDim, float* dst, bool inverse);
+
+    /// <summary>Grouped-query attention over cache ranges (see <see cref="IComputeBackend.Attention(Tensor, Tensor, Tensor, Tensor, Tensor, int, int, float, Tensor, Tensor)"/>); <paramref name="lse"/> [tokens, heads] may be null.</summary>
+    public abstract void Attention(float* q, int tokens, float* kCache, float* vCache, int* kvStart, int* kvCount, int heads, int kvHeads, int headDim, float scale, float* dst, float* lse);
+
+    /// <summary>
+    /// Attention backward over <paramref name="groups"/> (token ranges <c>groupStart[g] .. groupStart[g+1]</c> whose
+    /// queries share key rows): recomputes each probability from <paramref name="lse"/>, writes dQ and accumulates
+    /// dK, dV, which the caller has zeroed.
+    /// </summary>
+    public abstract void AttentionBackward(float* q, float* k, float* v, float* o, float* dO, float* lse, int* kvStart, int* kvCount,
+        int* groupStart, int groups, int heads, int kvHeads, int headDim, float scale, float* dQ, float* dK, float* dV);
 
     /// <summary><c>silu(gate) * up</c> elementwise over <paramref name="n"/> elements.</summary>
     public abstract void SwiGlu(float* gate, float* up, long n, float* dst);
+
+    /// <summary>SwiGLU backward: <c>dUp = dy·silu(g)</c>, <c>dGate = dy·u·σ(g)·(1 + g·(1 − σ(g)))</c>.</summary>
+    public abstract void SwiGluBackward(float* gate, float* up, float* dy, long n, float* dGate, float* dUp);
 
     /// <summary>Row-wise softmax of <c>x [rows, n]</c>.</summary>
     public abstract void Softmax(float* x, int rows, int n, float* dst);
 
     /// <summary>Row-wise argmax of <c>x [rows, n]</c> (first index on ties).</summary>
     public abstract void Argmax(float* x, int rows, int n, int* dst);
+
+    /// <summary>Cross-entropy with gradient and per-row (loss, correct, entropy) statistics (see <see cref="IComputeBackend.CrossEntropy"/>).</summary>
+    public abstract void CrossEntropy(float* logits, int rows, int vocab, int* targets, float gradScale, float* dLogits, float* stats);
+
+    /// <summary>One AdamW update of <paramref name="n"/> parameters.</summary>
+    public abstract void AdamW(float* p, float* g, float* m, float* v, long n, in AdamWStep step);
+
+    /// <summary><c>y += alpha · x</c>.</summary>
+    public abstract void Axpy(float alpha, float* x, long n, float* y);
+
+    /// <summary><c>x *= factor</c>.</summary>
+    public abstract void Scale(float* x, long n, float factor);
+
+    /// <summary>Σ x² in double, in a fixed order.</summary>
+    public abstract double SumOfSquares(float* x, long n);
 }

@@ -6,6 +6,12 @@ internal interface IParallelWork
     void Execute(int part, int parts);
 }
 
+/// <summary>A loop body over an index range, as a struct so that a parallel loop allocates nothing.</summary>
+internal interface IRangeBody
+{
+    void Run(long begin, long end);
+}
+
 /// <summary>
 /// Persistent worker threads for kernels: the caller runs part 0, workers run the others. Hand-offs use
 /// <see cref="ManualResetEventSlim"/>, which spins briefly before blocking: decode issues hundreds of small kernels
@@ -63,6 +69,37 @@ internal sealed class WorkerPool : IDisposable
         _work = null;
         if (own is not null) throw own;
         if (_failure is not null) throw new AggregateException("a kernel worker failed", _failure);
+    }
+
+    private readonly Dictionary<Type, object> _rangeWork = new();
+
+    /// <summary>
+    /// Runs <paramref name="body"/> over <c>0 .. count</c> split into contiguous ranges, one per thread, using no more
+    /// threads than leave each at least <paramref name="grain"/> indices.
+    /// </summary>
+    public void For<T>(in T body, long count, long grain) where T : struct, IRangeBody
+    {
+        if (count <= 0) return;
+        int parts = (int)Math.Clamp(count / Math.Max(1, grain), 1, Threads);
+        if (parts == 1)
+        {
+            body.Run(0, count);
+            return;
+        }
+        if (!_rangeWork.TryGetValue(typeof(T), out var cached)) _rangeWork[typeof(T)] = cached = new RangeWork<T>();
+        var work = (RangeWork<T>)cached;
+        work.Body = body;
+        work.Count = count;
+        Run(work, parts);
+        work.Body = default;
+    }
+
+    private sealed class RangeWork<T> : IParallelWork where T : struct, IRangeBody
+    {
+        public T Body;
+        public long Count;
+
+        public void Execute(int part, int parts) => Body.Run(Count * part / parts, Count * (part + 1) / parts);
     }
 
     private void WorkerLoop(int index)

@@ -1,0 +1,36 @@
+namespace SharpTune.Engine.Cpu.Gemm;
+
+/// <summary>Where the B operand of a <see cref="GemmJob"/> comes from.</summary>
+internal enum GemmSource
+{
+    /// <summary><c>B = Wᵀ</c> of a packed weight (the forward <c>x · Wᵀ</c>): the panels are read in place.</summary>
+    WeightTransposed,
+
+    /// <summary><c>B = W</c> of a packed weight (the input gradient <c>dy · W</c>): repacked per call.</summary>
+    Weight,
+
+    /// <summary>A strided fp32 matrix: <c>B[k, n] = B[k·BRow + n·BCol]</c>; repacked per call.</summary>
+    Matrix,
+}
+
+/// <summary>
+/// One GEMM <c>C [M, N] (+)= Alpha · A [M, K] · B [K, N] (+ bias)</c>. A is strided: <c>A[i, k] = A[i·ARow + k·ACol]</c>
+/// (a transposed matrix is a stride swap); C is row-major and contiguous.
+/// </summary>
+internal unsafe struct GemmJob
+{
+    public float* A;
+    public long ARow, ACol;
+    public int M, N, K;
+    public float Alpha;
+    public GemmSource Source;
+    public CpuLinearWeight? Weight;
+    public float* B;
+    public long BRow, BCol;
+    public float* Bias;
+    public float* C;
+    public bool Accumulate;
+
+    /// <summary>Whether A can be read in place by the microkernel (unit column stride, no scaling).</summary>
+    public readonly bool AInPlace => ACol == 1 && Alpha == 1f;
+}
