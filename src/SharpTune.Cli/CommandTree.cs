@@ -18,6 +18,7 @@ public static class CommandTree
         root.Add(DemoCommand.Create());
         root.Add(InitModelCommand.Create());
         root.Add(ConvertCommand.Create());
+        root.Add(AdapterCommands.Create());
         root.Add(TokenizerCommands.Create());
         root.Add(TemplateCommands.Create());
         root.Add(GenerateCommand.Create(new HfModelFolder()));
