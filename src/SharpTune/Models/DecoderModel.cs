@@ -173,7 +173,7 @@ public sealed class DecoderModel : IDisposable
             b.Rope(k, pos, Weights.RopeCos, Weights.RopeSin, c.HeadDim, k);
             b.WriteKv(k, v, slots, cache.Keys[l], cache.Values[l]);
             b.Attention(q, cache.Keys[l], cache.Values[l], start, count, c.NumHeads, c.NumKvHeads, scale, att);
-            b.Linear(att, w.O, default, x, accumulate: true);
+            b.Linear(att, w.O, w.OBias, x, accumulate: true);
             b.RmsNorm(x, w.PostAttentionNorm, eps, h);
             b.Linear(h, w.Gate, default, gate, accumulate: false);
             b.Linear(h, w.Up, default, up, accumulate: false);

@@ -15,6 +15,7 @@ internal sealed class DecoderLayerWeights
     public Tensor QBias { get; init; }                       // [1, heads·headDim] (Qwen2) or invalid
     public Tensor KBias { get; init; }                       // [1, kvHeads·headDim]
     public Tensor VBias { get; init; }                       // [1, kvHeads·headDim]
+    public Tensor OBias { get; init; }                       // [1, hidden] (attention_bias on Llama/Qwen3) or invalid
     public Tensor QNorm { get; init; }                       // [1, headDim] (Qwen3) or invalid
     public Tensor KNorm { get; init; }                       // [1, headDim]
     public required Tensor PostAttentionNorm { get; init; }  // [1, hidden]
@@ -103,6 +104,7 @@ public sealed class DecoderWeights : IDisposable
                 QBias = bias ? Vector(source, p + "self_attn.q_proj.bias", c.QueryDim) : default,
                 KBias = bias ? Vector(source, p + "self_attn.k_proj.bias", c.KvDim) : default,
                 VBias = bias ? Vector(source, p + "self_attn.v_proj.bias", c.KvDim) : default,
+                OBias = c.OutputProjectionBias ? Vector(source, p + "self_attn.o_proj.bias", c.HiddenSize) : default,
                 QNorm = c.QkNorm ? Vector(source, p + "self_attn.q_norm.weight", c.HeadDim) : default,
                 KNorm = c.QkNorm ? Vector(source, p + "self_attn.k_norm.weight", c.HeadDim) : default,
                 PostAttentionNorm = Vector(source, p + "post_attention_layernorm.weight", c.HiddenSize),

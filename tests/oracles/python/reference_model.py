@@ -68,6 +68,9 @@ class Model:
         self.theta = c.get("rope_theta", 10000.0)
         self.tied = c.get("tie_word_embeddings", False)
         self.inv_freq = self.rope_inv_freq(c.get("rope_scaling"))
+        # The dtype RMSNorm and the attention softmax widen to: fp32, as transformers does. (reference_train's
+        # self-check sets float64 on a double copy of the weights for its finite-difference gradient check.)
+        self.compute_dtype = torch.float32
 
     def rope_inv_freq(self, scaling):
         d = self.head_dim
@@ -91,7 +94,7 @@ class Model:
 
     def rms(self, x, weight):
         dtype = x.dtype
-        x = x.to(torch.float32)
+        x = x.to(self.compute_dtype)
         var = x.pow(2).mean(-1, keepdim=True)
         x = x * torch.rsqrt(var + self.eps)
         return weight * x.to(dtype)
@@ -102,6 +105,7 @@ class Model:
         return torch.cat((-x[..., h:], x[..., :h]), dim=-1)
 
     def linear(self, x, name, bias=False):
+        """The projection `name` (e.g. model.layers.0.self_attn.q_proj); reference_train overrides it to add LoRA."""
         y = torch.nn.functional.linear(x, self.w[name + ".weight"], self.w.get(name + ".bias") if bias else None)
         return y
 
@@ -119,6 +123,8 @@ class Model:
         m = causal[None, None].expand(B, 1, T, T).clone()
         m = m.masked_fill(mask[:, None, None, :] == 0, neg)
         bias = self.type == "qwen2" or self.cfg.get("attention_bias", False)
+        # Llama and Qwen3 put attention_bias on o_proj too; Qwen2's biases are on q, k and v only.
+        o_bias = self.type in ("llama", "qwen3") and self.cfg.get("attention_bias", False)
         for i in range(self.layers):
             p = f"model.layers.{i}."
             h = self.rms(x, self.w[p + "input_layernorm.weight"])
@@ -134,9 +140,9 @@ class Model:
             k = k.repeat_interleave(H // KV, dim=1)
             v = v.repeat_interleave(H // KV, dim=1)
             scores = torch.matmul(q, k.transpose(2, 3)) * (D ** -0.5) + m
-            probs = torch.nn.functional.softmax(scores, dim=-1, dtype=torch.float32)
+            probs = torch.nn.functional.softmax(scores, dim=-1, dtype=self.compute_dtype)
             o = torch.matmul(probs, v).transpose(1, 2).reshape(B, T, H * D)
-            x = x + self.linear(o, p + "self_attn.o_proj")
+            x = x + self.linear(o, p + "self_attn.o_proj", o_bias)
             h = self.rms(x, self.w[p + "post_attention_layernorm.weight"])
             g = self.linear(h, p + "mlp.gate_proj")
             u = self.linear(h, p + "mlp.up_proj")

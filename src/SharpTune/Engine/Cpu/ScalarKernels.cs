@@ -141,13 +141,14 @@ internal sealed unsafe class ScalarKernels : CpuKernels
     {
         float decay = step.DecayFactor, b1 = (float)step.Beta1, b2 = (float)step.Beta2;
         float c1 = (float)(1 - step.Beta1), c2 = (float)(1 - step.Beta2), eps = (float)step.Epsilon;
-        float stepSize = step.StepSize, bc2 = step.BiasCorrection2Sqrt;
+        float negStep = -step.StepSize, bc2 = step.BiasCorrection2Sqrt;
+        // PyTorch 1.13's single-tensor AdamW on CPU, operation for operation (its add/addcmul are fused multiply-adds).
         for (long i = 0; i < n; i++)
         {
             p[i] *= decay;
-            m[i] = m[i] * b1 + c1 * g[i];
-            v[i] = v[i] * b2 + c2 * g[i] * g[i];
-            p[i] -= stepSize * (m[i] / (MathF.Sqrt(v[i]) / bc2 + eps));
+            m[i] = MathF.FusedMultiplyAdd(g[i], c1, m[i] * b1);
+            v[i] = MathF.FusedMultiplyAdd(c2 * g[i], g[i], v[i] * b2);
+            p[i] += negStep * m[i] / (MathF.Sqrt(v[i]) / bc2 + eps);
         }
     }
 

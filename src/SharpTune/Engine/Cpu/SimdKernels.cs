@@ -456,38 +456,42 @@ internal sealed unsafe class SimdKernels : CpuKernels, IParallelWork
         _pool.For(new AdamWBody
         {
             P = p, G = g, M = m, V = v, Decay = step.DecayFactor, B1 = (float)step.Beta1, B2 = (float)step.Beta2,
-            C1 = (float)(1 - step.Beta1), C2 = (float)(1 - step.Beta2), Eps = (float)step.Epsilon, StepSize = step.StepSize,
+            C1 = (float)(1 - step.Beta1), C2 = (float)(1 - step.Beta2), Eps = (float)step.Epsilon, NegStep = -step.StepSize,
             Bc2 = step.BiasCorrection2Sqrt, Wide = _wide,
         }, n, 1 << 15);
 
     private struct AdamWBody : IRangeBody
     {
         public float* P, G, M, V;
-        public float Decay, B1, B2, C1, C2, Eps, StepSize, Bc2;
+        public float Decay, B1, B2, C1, C2, Eps, NegStep, Bc2;
         public bool Wide;
 
-        // The same operations in the same order as the scalar reference (no fused multiply-add), so both agree bit for bit.
+        // The operations of the scalar reference (PyTorch 1.13's rounding: fused multiply-adds for the moments, a true
+        // division by the denominator), so all three agree bit for bit.
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public readonly void Run(long begin, long end)
         {
             long i = begin;
             if (Wide)
+            {
+                Vector256<float> c1 = Vector256.Create(C1), c2 = Vector256.Create(C2), eps = Vector256.Create(Eps);
                 for (; i + 8 <= end; i += 8)
                 {
                     var g = Vector256.Load(G + i);
-                    var m = Vector256.Load(M + i) * B1 + C1 * g;
-                    var v = Vector256.Load(V + i) * B2 + C2 * g * g;
+                    var m = Vector256.FusedMultiplyAdd(g, c1, Vector256.Load(M + i) * B1);
+                    var v = Vector256.FusedMultiplyAdd(c2 * g, g, Vector256.Load(V + i) * B2);
                     var p = Vector256.Load(P + i) * Decay;
-                    (p - StepSize * (m / (Vector256.Sqrt(v) / Bc2 + Vector256.Create(Eps)))).Store(P + i);
+                    (p + NegStep * m / (Vector256.Sqrt(v) / Bc2 + eps)).Store(P + i);
                     m.Store(M + i);
                     v.Store(V + i);
                 }
+            }
             for (; i < end; i++)
             {
                 P[i] *= Decay;
-                M[i] = M[i] * B1 + C1 * G[i];
-                V[i] = V[i] * B2 + C2 * G[i] * G[i];
-                P[i] -= StepSize * (M[i] / (MathF.Sqrt(V[i]) / Bc2 + Eps));
+                M[i] = MathF.FusedMultiplyAdd(G[i], C1, M[i] * B1);
+                V[i] = MathF.FusedMultiplyAdd(C2 * G[i], G[i], V[i] * B2);
+                P[i] += NegStep * M[i] / (MathF.Sqrt(V[i]) / Bc2 + Eps);
             }
         }
     }
