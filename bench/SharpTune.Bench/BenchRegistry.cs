@@ -10,6 +10,7 @@ internal static class BenchRegistry
         ["attention"] = AttentionBench.Run,
         ["gemm"] = GemmBench.Run,
         ["generate"] = GenerateBench.Run,
+        ["train-profile"] = TrainProfileBench.Run,
     };
 
     public static int Run(string[] args)

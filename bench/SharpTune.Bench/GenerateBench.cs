@@ -69,7 +69,7 @@ internal static class GenerateBench
         return 0;
     }
 
-    private static ModelConfig Qwen3(int hidden, int layers, int heads, int kvHeads, int headDim, int intermediate) => new()
+    internal static ModelConfig Qwen3(int hidden, int layers, int heads, int kvHeads, int headDim, int intermediate) => new()
     {
         Architecture = ModelArchitecture.Qwen3, HiddenSize = hidden, NumLayers = layers, NumHeads = heads, NumKvHeads = kvHeads,
         HeadDim = headDim, IntermediateSize = intermediate, VocabSize = 151936, RmsNormEps = 1e-6, RopeTheta = 1e6,

@@ -35,11 +35,5 @@ internal static class PeerRunner
     }
 
     /// <summary>Peak resident memory of this process in MiB (VmHWM).</summary>
-    public static double PeakRssMiB()
-    {
-        foreach (var line in File.ReadLines("/proc/self/status"))
-            if (line.StartsWith("VmHWM:", StringComparison.Ordinal))
-                return long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1]) / 1024.0;
-        return double.NaN;
-    }
+    public static double PeakRssMiB() => SharpTune.IO.ProcessMemory.PeakRssMiB();
 }

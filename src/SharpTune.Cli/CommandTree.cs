@@ -22,6 +22,7 @@ public static class CommandTree
         root.Add(TokenizerCommands.Create());
         root.Add(TemplateCommands.Create());
         root.Add(GenerateCommand.Create(new HfModelFolder()));
+        root.Add(BenchCommands.Create());
         foreach (var c in PreprocessCommands.Create()) root.Add(c);
         return root;
     }

@@ -33,6 +33,7 @@ internal static class InitModelCommand
             .Flag("tie-word-embeddings", "Share the embedding matrix with the LM head (no lm_head.weight).")
             .Option("rope-theta", "rope_theta.", "X", "10000")
             .Option("max-position-embeddings", "max_position_embeddings (default: transformers' default for the architecture).", "N")
+            .Option("vocab-size", "vocab_size: at least the tokenizer's (the default); larger pads the embedding as Qwen's checkpoints do (151936).", "N")
             .Handle(Run);
 
     private static int Run(ParsedArgs a)
@@ -63,6 +64,11 @@ internal static class InitModelCommand
             if (!File.Exists(Path.Combine(tokenizerDir, f))) throw new UserException($"--tokenizer: {Path.Combine(tokenizerDir, f)} not found");
         var tokenizer = Tokenizer.Load(Path.Combine(tokenizerDir, "tokenizer.json"));
         int vocabSize = tokenizer.MaxId + 1; // the embedding needs a row for every id, holes included
+        if (a.OptionalInt("vocab-size") is int requested)
+        {
+            if (requested < vocabSize) throw new UserException($"--vocab-size: {requested} is below the tokenizer's {vocabSize} ids (largest id + 1)");
+            vocabSize = requested;
+        }
         var tokConfigPath = Path.Combine(tokenizerDir, "tokenizer_config.json");
         var tokConfig = TokenizerConfig.Load(tokConfigPath);
 

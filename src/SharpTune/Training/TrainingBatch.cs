@@ -44,6 +44,28 @@ public sealed class TrainingBatch
     public int SupervisedCount => Targets.Length;
 
     /// <summary>
+    /// A seeded random batch without padding, as the PyTorch peer benchmark builds one: <paramref name="rows"/> rows of
+    /// <paramref name="length"/> uniform token ids whose labels equal the ids on the last <paramref name="supervised"/>
+    /// positions and are -100 elsewhere (so <paramref name="supervised"/> tokens per row are scored).
+    /// </summary>
+    public static TrainingBatch Random(int rows, int length, int supervised, int vocabSize, ulong seed)
+    {
+        if (rows < 1 || length < 2) throw new UserException($"random batch: expected at least 1 row of 2 tokens, got {rows} × {length}");
+        if (supervised < 1 || supervised >= length) throw new UserException($"random batch: expected 1 to {length - 1} supervised tokens per row, got {supervised}");
+        var rng = new Data.SplitMix64(seed ^ 0x5851F42D4C957F2DUL);
+        var ids = new int[rows][];
+        var labels = new int[rows][];
+        for (int r = 0; r < rows; r++)
+        {
+            ids[r] = new int[length];
+            labels[r] = Enumerable.Repeat(IgnoreIndex, length).ToArray();
+            for (int t = 0; t < length; t++) ids[r][t] = rng.Next(vocabSize);
+            for (int t = length - supervised; t < length; t++) labels[r][t] = ids[r][t];
+        }
+        return FromPadded(ids, labels, null, vocabSize, "random batch");
+    }
+
+    /// <summary>
     /// Lays out a padded batch. <paramref name="attentionMask"/> must be right padding (ones, then zeros) and may be
     /// null (no padding); every id and supervised label must be inside <paramref name="vocabSize"/>. Problems are
     /// <see cref="UserException"/>s naming <paramref name="source"/>, the row and the position.

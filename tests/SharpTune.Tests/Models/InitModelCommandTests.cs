@@ -40,6 +40,19 @@ public class InitModelCommandTests
     }
 
     [Fact]
+    public void VocabSizePadsTheEmbeddingButNeverBelowTheTokenizer()
+    {
+        using var dir = TestEnvironment.TempDir();
+        var tok = TinyModelFiles.WriteTokenizer(dir.File("tok"));
+        Assert.Equal(0, TinyModelFiles.Cli(TinyModelFiles.InitArgs("qwen3", tok, dir.File("padded"), "1", "--vocab-size", "20")).Code);
+        Assert.Equal(20, ModelConfigJson.Load(dir.File("padded")).VocabSize);
+        var (code, _, err) = TinyModelFiles.Cli(TinyModelFiles.InitArgs("qwen3", tok, dir.File("small"), "1", "--vocab-size", "12"));
+        Assert.Equal(CliApp.UserError, code);
+        Assert.Equal("error: --vocab-size: 12 is below the tokenizer's 13 ids (largest id + 1)", err.TrimEnd('\n'));
+        Assert.False(Directory.Exists(dir.File("small")));
+    }
+
+    [Fact]
     public void SameSeedSameBytesAndBf16Option()
     {
         using var dir = TestEnvironment.TempDir();

@@ -14,6 +14,8 @@ internal sealed unsafe class SimdKernels : CpuKernels, IParallelWork
     private readonly KernelIsa _isa;
     private readonly bool _wide;
     private readonly PackedGemm _gemm;
+    private readonly TiledAttention _tiled;
+    private int[] _groupStarts = [];
     private readonly WorkerPool _pool;
 
     // Attention job state and per-part score scratch (grown to the longest context seen, then reused).
@@ -31,6 +33,7 @@ internal sealed unsafe class SimdKernels : CpuKernels, IParallelWork
         _pool = pool;
         _wide = isa >= KernelIsa.Avx2 && Vector256.IsHardwareAccelerated;
         _gemm = new PackedGemm(isa, pool);
+        _tiled = new TiledAttention(isa, pool);
     }
 
     public override string Name => _isa.ToString().ToLowerInvariant();
@@ -151,6 +154,19 @@ internal sealed unsafe class SimdKernels : CpuKernels, IParallelWork
 
     public override void Attention(float* q, int tokens, float* kCache, float* vCache, int* kvStart, int* kvCount, int heads, int kvHeads, int headDim, float scale, float* dst, float* lse)
     {
+        // Whole sequences (training, prefill: runs of tokens sharing their first key row) go through the tiled kernel;
+        // decode steps (one token per sequence) through the per-token one.
+        if (_groupStarts.Length < tokens + 1) _groupStarts = new int[tokens + 1];
+        int groups = 0;
+        for (int t = 0; t < tokens; t++)
+            if (t == 0 || kvStart[t] != kvStart[t - 1]) _groupStarts[groups++] = t;
+        _groupStarts[groups] = tokens;
+        if (tokens >= TiledAttention.MinGroupTokens * groups)
+        {
+            fixed (int* groupStart = _groupStarts)
+                _tiled.Forward(q, kCache, vCache, kvStart, kvCount, groupStart, groups, heads, kvHeads, headDim, scale, dst, lse, _wide);
+            return;
+        }
         int maxCount = 0;
         for (int t = 0; t < tokens; t++) maxCount = Math.Max(maxCount, kvCount[t]);
         int parts = tokens * heads >= 2 && (long)maxCount * tokens * heads >= 4096 ? _pool.Threads : 1;
@@ -254,55 +270,8 @@ internal sealed unsafe class SimdKernels : CpuKernels, IParallelWork
     }
 
     public override void AttentionBackward(float* q, float* k, float* v, float* o, float* dO, float* lse, int* kvStart, int* kvCount,
-        int* groupStart, int groups, int heads, int kvHeads, int headDim, float scale, float* dQ, float* dK, float* dV)
-    {
-        // Work items are (group, kv head): each owns its key/value gradient rows, so no two threads add to one row.
-        var body = new AttentionBackwardBody
-        {
-            Q = q, K = k, V = v, O = o, DO = dO, Lse = lse, Start = kvStart, Count = kvCount, GroupStart = groupStart,
-            Heads = heads, KvHeads = kvHeads, HeadDim = headDim, Scale = scale, DQ = dQ, DK = dK, DV = dV, Wide = _wide,
-        };
-        _pool.For(body, (long)groups * kvHeads, 1);
-    }
-
-    private struct AttentionBackwardBody : IRangeBody
-    {
-        public float* Q, K, V, O, DO, Lse, DQ, DK, DV;
-        public int* Start, Count, GroupStart;
-        public int Heads, KvHeads, HeadDim;
-        public float Scale;
-        public bool Wide;
-
-        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        public readonly void Run(long begin, long end)
-        {
-            int headDim = HeadDim, qWidth = Heads * headDim, kvWidth = KvHeads * headDim, group = Heads / KvHeads;
-            for (long item = begin; item < end; item++)
-            {
-                int g = (int)(item / KvHeads), kh = (int)(item % KvHeads), kvOff = kh * headDim;
-                for (int h = kh * group; h < (kh + 1) * group; h++)
-                    for (int t = GroupStart[g]; t < GroupStart[g + 1]; t++)
-                    {
-                        long qOff = (long)t * qWidth + h * headDim;
-                        float* qh = Q + qOff, gh = DO + qOff, dq = DQ + qOff;
-                        new Span<float>(dq, headDim).Clear();
-                        int count = Count[t];
-                        if (count == 0) continue;
-                        float delta = VectorOps.Dot(gh, O + qOff, headDim, Wide), m = Lse[(long)t * Heads + h];
-                        float* kj = K + (long)Start[t] * kvWidth + kvOff, vj = V + (long)Start[t] * kvWidth + kvOff;
-                        float* dkj = DK + (long)Start[t] * kvWidth + kvOff, dvj = DV + (long)Start[t] * kvWidth + kvOff;
-                        for (int j = 0; j < count; j++, kj += kvWidth, vj += kvWidth, dkj += kvWidth, dvj += kvWidth)
-                        {
-                            float p = MathF.Exp(VectorOps.Dot(qh, kj, headDim, Wide) * Scale - m);
-                            float ds = p * (VectorOps.Dot(gh, vj, headDim, Wide) - delta) * Scale;
-                            VectorOps.Axpy(ds, kj, dq, headDim, Wide);
-                            VectorOps.Axpy(ds, qh, dkj, headDim, Wide);
-                            VectorOps.Axpy(p, gh, dvj, headDim, Wide);
-                        }
-                    }
-            }
-        }
-    }
+        int* groupStart, int groups, int heads, int kvHeads, int headDim, float scale, float* dQ, float* dK, float* dV) =>
+        _tiled.Backward(q, k, v, o, dO, lse, kvStart, kvCount, groupStart, groups, heads, kvHeads, headDim, scale, dQ, dK, dV, _wide);
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public override void SwiGlu(float* gate, float* up, long n, float* dst)

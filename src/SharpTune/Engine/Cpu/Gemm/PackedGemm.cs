@@ -2,32 +2,29 @@ namespace SharpTune.Engine.Cpu.Gemm;
 
 /// <summary>
 /// The blocked GEMM driver: <c>C [M, N] (+)= α · A [M, K] · B [K, N] (+ bias)</c> on the microkernel of one
-/// instruction set. B is either a packed weight's panels read in place (the forward <c>x · Wᵀ</c>) or packed per call
-/// into per-thread panel buffers (a weight used untransposed for <c>dy · W</c>, or any strided matrix); A is read in
-/// place when row-major and unscaled, else packed per block. The threads split the panels (output columns), or the
-/// rows when there are too few panels; each walks K in blocks of <see cref="KBlock"/> (a kc × Width panel slice
-/// stays in L1) and M in blocks of <see cref="MBlock"/> rows (the A block stays in L2), calling the microkernel on
-/// 6-row tiles. Partial tiles at the right edge go through a small stack tile. One instance per backend; not
-/// reentrant. Packing buffers grow to the largest job seen and are then reused.
+/// instruction set. B is read in place where the microkernel can (a packed weight's panels for the forward
+/// <c>x · Wᵀ</c>; a row-major matrix, one row every <c>ldb</c>), else packed per call into per-thread panel buffers
+/// (a weight used untransposed for <c>dy · W</c>, a transposed matrix, a partial last panel); A is read in place when
+/// row-major, else packed per block; α goes into whichever operand is packed. A product with fewer columns than a
+/// panel (a LoRA rank) is computed transposed, <c>Cᵀ = Bᵀ · Aᵀ</c>, so that the long side fills the panels. The
+/// threads split the panels (output columns), or the rows when there are too few panels; each walks K in blocks of
+/// <see cref="KBlock"/> (a kc × Width panel slice stays in L1) and M in blocks of <see cref="MBlock"/> rows (the A
+/// block stays in L2), calling the microkernel on 6-row tiles. Partial tiles at the right edge go through a small
+/// stack tile. One instance per backend; not reentrant. Buffers grow to the largest job seen and are then reused.
 /// </summary>
 internal sealed unsafe class PackedGemm(KernelIsa isa, WorkerPool pool) : IParallelWork
 {
-    public const int KBlock = 256;
+    public const int KBlock = 768;
     public const int MBlock = 144; // multiple of 6
-    private const int MaxWidth = 32;
+    private const int MaxWidth = 64;
 
     private GemmJob _job;
-    private bool _splitRows;
+    private bool _splitRows, _packA, _alphaInB;
     private readonly float[][] _bPack = new float[pool.Threads][];
     private readonly float[][] _aPack = new float[pool.Threads][];
+    private float[] _transposed = [];
 
-    public int Width { get; } = isa switch
-    {
-        KernelIsa.Avx512 => Avx512Microkernel.Width,
-        KernelIsa.Avx2 => Avx2Microkernel.Width,
-        KernelIsa.Vector128 => Vector128Microkernel.Width,
-        _ => throw new ArgumentOutOfRangeException(nameof(isa)),
-    };
+    public int Width { get; } = Microkernels.Width(isa);
 
     /// <summary>The forward <c>c [m, out] (+)= a [m, in] · Wᵀ (+ bias)</c> on the weight's panels.</summary>
     public void Run(float* a, int m, CpuLinearWeight w, float* bias, float* c, bool accumulate)
@@ -57,12 +54,122 @@ internal sealed unsafe class PackedGemm(KernelIsa isa, WorkerPool pool) : IParal
                 }
             return;
         }
+        // A narrow product whose A is stored transposed (dB = s·dyᵀ·u) runs as Cᵀ = op(B)ᵀ·op(A)ᵀ: the long operand then
+        // becomes a row-major B read in place, and the narrow side becomes the (cheaply packed) rows.
+        if (job.Source == GemmSource.Matrix && job.N < Width && job.M > job.N && job.ARow == 1 && job.ACol != 1)
+        {
+            RunTransposed(job);
+            return;
+        }
+        if (job.Source == GemmSource.Weight && job.M <= Width && job.Weight!.Storage == ElementType.F32)
+        {
+            RunFewRowsInputGradient(job);
+            return;
+        }
+        RunDirect(job);
+    }
+
+    private float[] _fewRowsB = [];
+    private readonly float[][] _fewRowsC = new float[pool.Threads][];
+
+    /// <summary>
+    /// <c>C [M, in] (+)= α·A [M, out] · W</c> for a handful of rows (the LM head's input gradient at the supervised
+    /// positions): computed as <c>Cᵀ = Wᵀ·Aᵀ</c> straight off the weight's panels — within one panel, row i of Wᵀ is
+    /// <see cref="Width"/> contiguous values, one panel width apart — so the (vocabulary-sized) weight is never repacked.
+    /// Aᵀ is packed once (Width columns, zero-padded), and the threads split the rows of Cᵀ.
+    /// </summary>
+    private void RunFewRowsInputGradient(in GemmJob job)
+    {
+        var w = job.Weight!;
+        int width = Width, panels = w.Panels, m = job.M;
+        long size = (long)panels * width * width;
+        if (_fewRowsB.Length < size) _fewRowsB = GC.AllocateUninitializedArray<float>(checked((int)size), pinned: true);
+        fixed (float* bp = _fewRowsB)
+        {
+            // B'[k, n] = α·A[n, k]: per weight panel q a [Width × Width] block, rows k, columns n (zero past M and past out).
+            new Span<float>(bp, (int)size).Clear();
+            for (int n = 0; n < m; n++)
+            {
+                float* src = job.A + n * job.ARow;
+                for (int k = 0; k < job.K; k++) bp[(long)k * width + n] = job.Alpha * src[k * job.ACol];
+            }
+            _fewRows = (job, (nint)bp);
+            pool.Run(_fewRowsWork ??= new FewRowsWork(this), job.N >= 12 * pool.Threads ? pool.Threads : 1);
+            _fewRows = default;
+        }
+    }
+
+    private (GemmJob Job, nint B) _fewRows;
+    private FewRowsWork? _fewRowsWork;
+
+    private sealed class FewRowsWork(PackedGemm owner) : IParallelWork
+    {
+        public void Execute(int part, int parts) => owner.FewRowsPart(part, parts);
+    }
+
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+    private void FewRowsPart(int part, int parts)
+    {
+        var (job, bAddress) = _fewRows;
+        var w = job.Weight!;
+        int width = Width, inF = w.InFeatures, tiles = (inF + 5) / 6;
+        int i0 = (int)((long)tiles * part / parts) * 6, i1 = Math.Min(inF, (int)((long)tiles * (part + 1) / parts) * 6);
+        if (i0 >= i1) return;
+        float* b = (float*)bAddress, data = (float*)w.Data;
+        fixed (float* ct = Buffer(_fewRowsC, part, (long)(i1 - i0) * width))
+        {
+            for (int q = 0; q < w.Panels; q++)
+                for (int i = i0; i < i1; i += 6)
+                    Tile(Math.Min(6, i1 - i), data + ((long)q * inF + i) * width, width, b + (long)q * width * width, width, width, ct + (long)(i - i0) * width, width, q > 0);
+            for (int n = 0; n < job.M; n++)
+            {
+                float* row = job.C + (long)n * job.N;
+                for (int i = i0; i < i1; i++)
+                {
+                    float v = ct[(long)(i - i0) * width + n];
+                    row[i] = job.Accumulate ? row[i] + v : v;
+                }
+            }
+        }
+    }
+
+    /// <summary><c>Cᵀ [N, M] = op(B)ᵀ · op(A)ᵀ</c> into a scratch buffer, then added or written into C with the bias.</summary>
+    private void RunTransposed(in GemmJob job)
+    {
+        long size = (long)job.N * job.M;
+        if (_transposed.Length < size) _transposed = GC.AllocateUninitializedArray<float>(checked((int)size), pinned: true);
+        fixed (float* t = _transposed)
+        {
+            RunDirect(new GemmJob
+            {
+                A = job.B, ARow = job.BCol, ACol = job.BRow, M = job.N, N = job.M, K = job.K, Alpha = job.Alpha,
+                Source = GemmSource.Matrix, B = job.A, BRow = job.ACol, BCol = job.ARow, C = t, Accumulate = false,
+            });
+            int m = job.M, n = job.N;
+            for (int i = 0; i < m; i++)
+            {
+                float* row = job.C + (long)i * n;
+                for (int j = 0; j < n; j++)
+                {
+                    float v = t[(long)j * m + i] + (job.Bias != null ? job.Bias[j] : 0f);
+                    row[j] = job.Accumulate ? row[j] + v : v;
+                }
+            }
+        }
+    }
+
+    private void RunDirect(in GemmJob job)
+    {
         _job = job;
+        // α goes into a packed operand: B when B is always packed, else A (packing A if need be).
+        bool bAlwaysPacked = job.Source == GemmSource.Weight || (job.Source == GemmSource.Matrix && (job.BCol != 1 || job.N < Width));
+        _packA = job.ACol != 1 || (job.Alpha != 1f && !bAlwaysPacked);
+        _alphaInB = job.Alpha != 1f && !_packA;
         // A part must have enough work to pay for the hand-off (~1-2 µs).
         long flops = 2L * job.M * job.K * job.N;
         int panels = (job.N + Width - 1) / Width;
         int parts = flops < 200_000 ? 1 : pool.Threads;
-        // Few panels (a LoRA rank, say) leave the column split idle: split the rows instead.
+        // Few panels leave the column split idle: split the rows instead.
         _splitRows = parts > 1 && panels < 2 * parts && job.M >= 12 * parts;
         if (parts > 1 && !_splitRows && panels < parts) parts = 1;
         pool.Run(this, parts);
@@ -88,13 +195,12 @@ internal sealed unsafe class PackedGemm(KernelIsa isa, WorkerPool pool) : IParal
         }
         if (p0 == p1 || r0 >= r1) return;
         bool prepacked = job.Source == GemmSource.WeightTransposed;
+        bool bInPlace = job.Source == GemmSource.Matrix && job.BCol == 1 && !_alphaInB;
         bool bf16 = prepacked && job.Weight!.Storage == ElementType.BF16;
-        float* bPack = null, aPack = null;
-        fixed (float* bp = Buffer(_bPack, part, prepacked ? 0 : (long)(p1 - p0) * Math.Min(KBlock, k) * width))
-        fixed (float* ap = Buffer(_aPack, part, job.AInPlace ? 0 : (long)MBlock * Math.Min(KBlock, k)))
+        int kcMax = Math.Min(KBlock, k);
+        fixed (float* bPack = Buffer(_bPack, part, prepacked ? 0 : (long)(p1 - p0) * kcMax * width))
+        fixed (float* aPack = Buffer(_aPack, part, _packA ? (long)MBlock * kcMax : 0))
         {
-            bPack = bp;
-            aPack = ap;
             float* tile = stackalloc float[6 * MaxWidth];
             for (int k0 = 0; k0 < k; k0 += KBlock)
             {
@@ -102,35 +208,42 @@ internal sealed unsafe class PackedGemm(KernelIsa isa, WorkerPool pool) : IParal
                 bool load = job.Accumulate || k0 > 0;
                 if (!prepacked)
                     for (int p = p0; p < p1; p++)
-                        PackB(job, k0, kc, p * width, Math.Min(width, n - p * width), bPack + (long)(p - p0) * kc * width);
+                    {
+                        int cols = Math.Min(width, n - p * width);
+                        // A row-major B is read in place, but a partial last panel is padded with zeros.
+                        if (!bInPlace || cols < width)
+                            PackB(job, k0, kc, p * width, cols, _alphaInB ? job.Alpha : 1f, bPack + (long)(p - p0) * kc * width);
+                    }
                 for (int m0 = r0; m0 < r1; m0 += MBlock)
                 {
                     int mEnd = Math.Min(r1, m0 + MBlock);
-                    if (!job.AInPlace) PackA(job, m0, mEnd - m0, k0, kc, aPack);
+                    if (_packA) PackA(job, m0, mEnd - m0, k0, kc, _alphaInB ? 1f : job.Alpha, aPack);
                     for (int p = p0; p < p1; p++)
                     {
+                        int cols = Math.Min(width, n - p * width);
                         void* bData;
                         long bOffset;
+                        nint ldb = width;
                         if (prepacked) { bData = job.Weight!.Data; bOffset = ((long)p * k + k0) * width; }
+                        else if (bInPlace && cols == width) { bData = job.B; bOffset = k0 * job.BRow + (long)p * width; ldb = (nint)job.BRow; }
                         else { bData = bPack; bOffset = (long)(p - p0) * kc * width; }
-                        int cols = Math.Min(width, n - p * width);
                         for (int i = m0; i < mEnd; i += 6)
                         {
                             int rows = Math.Min(6, mEnd - i);
                             float* a;
                             nint lda;
-                            if (job.AInPlace) { a = job.A + i * job.ARow + k0; lda = (nint)job.ARow; }
-                            else { a = aPack + (long)(i - m0) * kc; lda = kc; }
+                            if (_packA) { a = aPack + (long)(i - m0) * kc; lda = kc; }
+                            else { a = job.A + i * job.ARow + k0; lda = (nint)job.ARow; }
                             float* c = job.C + (long)i * n + (long)p * width;
                             if (cols == width)
                             {
-                                Tile(rows, a, lda, bf16, bData, bOffset, kc, c, n, load);
+                                Tile(rows, a, lda, bf16, bData, bOffset, ldb, kc, c, n, load);
                                 continue;
                             }
                             for (int r = 0; r < rows; r++)
                                 for (int j = 0; j < width; j++)
                                     tile[r * width + j] = load && j < cols ? c[(long)r * n + j] : 0f;
-                            Tile(rows, a, lda, bf16, bData, bOffset, kc, tile, width, load);
+                            Tile(rows, a, lda, bf16, bData, bOffset, ldb, kc, tile, width, load);
                             for (int r = 0; r < rows; r++)
                                 for (int j = 0; j < cols; j++)
                                     c[(long)r * n + j] = tile[r * width + j];
@@ -158,10 +271,9 @@ internal sealed unsafe class PackedGemm(KernelIsa isa, WorkerPool pool) : IParal
         return buffers[part];
     }
 
-    /// <summary>Rows <c>m0 .. m0+rows</c>, columns <c>k0 .. k0+kc</c> of α·A into <c>dst [rows, kc]</c>.</summary>
-    private static void PackA(in GemmJob job, int m0, int rows, int k0, int kc, float* dst)
+    /// <summary>Rows <c>m0 .. m0+rows</c>, columns <c>k0 .. k0+kc</c> of alpha·A into <c>dst [rows, kc]</c>.</summary>
+    private static void PackA(in GemmJob job, int m0, int rows, int k0, int kc, float alpha, float* dst)
     {
-        float alpha = job.Alpha;
         if (job.ARow == 1)
         {
             // A transposed in memory: walk each source row (one k) contiguously.
@@ -180,8 +292,8 @@ internal sealed unsafe class PackedGemm(KernelIsa isa, WorkerPool pool) : IParal
         }
     }
 
-    /// <summary>Rows <c>k0 .. k0+kc</c>, columns <c>n0 .. n0+cols</c> of B into a zero-padded panel <c>dst [kc, Width]</c>.</summary>
-    private void PackB(in GemmJob job, int k0, int kc, int n0, int cols, float* dst)
+    /// <summary>Rows <c>k0 .. k0+kc</c>, columns <c>n0 .. n0+cols</c> of alpha·B into a zero-padded panel <c>dst [kc, Width]</c>.</summary>
+    private void PackB(in GemmJob job, int k0, int kc, int n0, int cols, float alpha, float* dst)
     {
         int width = Width;
         if (cols < width) new Span<float>(dst, kc * width).Clear();
@@ -201,12 +313,12 @@ internal sealed unsafe class PackedGemm(KernelIsa isa, WorkerPool pool) : IParal
                     if (w.Storage == ElementType.BF16)
                     {
                         ushort* s = (ushort*)w.Data + src;
-                        for (int q = 0; q < run; q++) dst[(long)(kk + q) * width + j] = BitConverter.Int32BitsToSingle(s[q] << 16);
+                        for (int q = 0; q < run; q++) dst[(long)(kk + q) * width + j] = alpha * BitConverter.Int32BitsToSingle(s[q] << 16);
                     }
                     else
                     {
                         float* s = (float*)w.Data + src;
-                        for (int q = 0; q < run; q++) dst[(long)(kk + q) * width + j] = s[q];
+                        for (int q = 0; q < run; q++) dst[(long)(kk + q) * width + j] = alpha * s[q];
                     }
                     kk += run;
                 }
@@ -216,59 +328,26 @@ internal sealed unsafe class PackedGemm(KernelIsa isa, WorkerPool pool) : IParal
         if (job.BCol == 1)
         {
             for (int kk = 0; kk < kc; kk++)
-                new ReadOnlySpan<float>(job.B + (k0 + kk) * job.BRow + n0, cols).CopyTo(new Span<float>(dst + (long)kk * width, cols));
+            {
+                float* src = job.B + (k0 + kk) * job.BRow + n0;
+                float* o = dst + (long)kk * width;
+                for (int j = 0; j < cols; j++) o[j] = alpha * src[j];
+            }
             return;
         }
         for (int j = 0; j < cols; j++)
         {
             float* src = job.B + (n0 + j) * job.BCol + k0 * job.BRow;
-            for (int kk = 0; kk < kc; kk++) dst[(long)kk * width + j] = src[kk * job.BRow];
+            for (int kk = 0; kk < kc; kk++) dst[(long)kk * width + j] = alpha * src[kk * job.BRow];
         }
     }
 
-    private void Tile(int rows, float* a, nint lda, bool bf16, void* data, long bOffset, int kc, float* c, nint ldc, bool load)
+    private void Tile(int rows, float* a, nint lda, bool bf16, void* data, long bOffset, nint ldb, int kc, float* c, nint ldc, bool load)
     {
-        if (bf16) Tile(rows, a, lda, (ushort*)data + bOffset, kc, c, ldc, load);
-        else Tile(rows, a, lda, (float*)data + bOffset, kc, c, ldc, load);
+        if (bf16) Tile(rows, a, lda, (ushort*)data + bOffset, ldb, kc, c, ldc, load);
+        else Tile(rows, a, lda, (float*)data + bOffset, ldb, kc, c, ldc, load);
     }
 
-    private void Tile<TW>(int rows, float* a, nint lda, TW* b, int kc, float* c, nint ldc, bool load) where TW : unmanaged
-    {
-        switch (isa)
-        {
-            case KernelIsa.Avx512:
-                switch (rows)
-                {
-                    case 6: Avx512Microkernel.Run<Rows6, TW>(a, lda, b, kc, c, ldc, load); break;
-                    case 5: Avx512Microkernel.Run<Rows5, TW>(a, lda, b, kc, c, ldc, load); break;
-                    case 4: Avx512Microkernel.Run<Rows4, TW>(a, lda, b, kc, c, ldc, load); break;
-                    case 3: Avx512Microkernel.Run<Rows3, TW>(a, lda, b, kc, c, ldc, load); break;
-                    case 2: Avx512Microkernel.Run<Rows2, TW>(a, lda, b, kc, c, ldc, load); break;
-                    default: Avx512Microkernel.Run<Rows1, TW>(a, lda, b, kc, c, ldc, load); break;
-                }
-                break;
-            case KernelIsa.Avx2:
-                switch (rows)
-                {
-                    case 6: Avx2Microkernel.Run<Rows6, TW>(a, lda, b, kc, c, ldc, load); break;
-                    case 5: Avx2Microkernel.Run<Rows5, TW>(a, lda, b, kc, c, ldc, load); break;
-                    case 4: Avx2Microkernel.Run<Rows4, TW>(a, lda, b, kc, c, ldc, load); break;
-                    case 3: Avx2Microkernel.Run<Rows3, TW>(a, lda, b, kc, c, ldc, load); break;
-                    case 2: Avx2Microkernel.Run<Rows2, TW>(a, lda, b, kc, c, ldc, load); break;
-                    default: Avx2Microkernel.Run<Rows1, TW>(a, lda, b, kc, c, ldc, load); break;
-                }
-                break;
-            default:
-                switch (rows)
-                {
-                    case 6: Vector128Microkernel.Run<Rows6, TW>(a, lda, b, kc, c, ldc, load); break;
-                    case 5: Vector128Microkernel.Run<Rows5, TW>(a, lda, b, kc, c, ldc, load); break;
-                    case 4: Vector128Microkernel.Run<Rows4, TW>(a, lda, b, kc, c, ldc, load); break;
-                    case 3: Vector128Microkernel.Run<Rows3, TW>(a, lda, b, kc, c, ldc, load); break;
-                    case 2: Vector128Microkernel.Run<Rows2, TW>(a, lda, b, kc, c, ldc, load); break;
-                    default: Vector128Microkernel.Run<Rows1, TW>(a, lda, b, kc, c, ldc, load); break;
-                }
-                break;
-        }
-    }
+    private void Tile<TW>(int rows, float* a, nint lda, TW* b, nint ldb, int kc, float* c, nint ldc, bool load) where TW : unmanaged =>
+        Microkernels.Tile(isa, rows, a, lda, b, ldb, kc, c, ldc, load);
 }

@@ -5,8 +5,8 @@ namespace SharpTune.Engine.Cpu.Gemm;
 
 /// <summary>
 /// The portable 128-bit GEMM microkernel: a tile of up to 6 rows × 8 columns kept in 12 accumulator registers;
-/// per k it loads two B vectors from the packed panel (widening BF16 to fp32 on the fly), broadcasts one A value
-/// per row and issues 12 FMAs. <c>c[r, 0..Width) (+)= Σ_k a[r·lda + k] · b[k·Width + j]</c>.
+/// per k it loads two B vectors from the panel (rows <c>ldb</c> apart: a packed panel, or a row-major matrix read in place; BF16 widened to fp32 on the fly), broadcasts one A value
+/// per row and issues 12 FMAs. <c>c[r, 0..Width) (+)= Σ_k a[r·lda + k] · b[k·ldb + j]</c>.
 /// </summary>
 internal static unsafe class Vector128Microkernel
 {
@@ -14,7 +14,7 @@ internal static unsafe class Vector128Microkernel
     public const int Width = 8;
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Run<TRows, TW>(float* a, nint lda, TW* b, int kc, float* c, nint ldc, bool load)
+    public static void Run<TRows, TW>(float* a, nint lda, TW* b, nint ldb, int kc, float* c, nint ldc, bool load)
         where TRows : struct, IRowCount
         where TW : unmanaged
     {
@@ -45,7 +45,7 @@ internal static unsafe class Vector128Microkernel
                 b0 = Vector128.ShiftLeft(Vector128.WidenLower(raw), 16).AsSingle();
                 b1 = Vector128.ShiftLeft(Vector128.WidenUpper(raw), 16).AsSingle();
             }
-            b += Width;
+            b += ldb;
             var x = Vector128.Create(a0[k]);
             c00 = Vector128.MultiplyAddEstimate(x, b0, c00); c01 = Vector128.MultiplyAddEstimate(x, b1, c01);
             if (rows > 1) { x = Vector128.Create(a1[k]); c10 = Vector128.MultiplyAddEstimate(x, b0, c10); c11 = Vector128.MultiplyAddEstimate(x, b1, c11); }
