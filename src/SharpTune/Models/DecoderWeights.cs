@@ -142,7 +142,9 @@ public sealed class DecoderWeights : IDisposable
             WeightStorage.BF16 => ElementType.BF16,
             _ => info.DType == TensorDType.BF16 ? ElementType.BF16 : ElementType.F32,
         };
-        return Backend.LoadLinear(source.GetBytes(name), info.DType, rows, cols, type, _arena);
+        var weight = Backend.LoadLinear(source.GetBytes(name), info.DType, rows, cols, type, _arena);
+        source.Release(name);
+        return weight;
     }
 
     private Tensor Vector(ITensorSource source, string name, int n)

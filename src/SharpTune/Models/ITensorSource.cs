@@ -27,4 +27,11 @@ public interface ITensorSource : IDisposable
 
     /// <summary>The raw bytes of a tensor (valid until the source is disposed); throws when the name is unknown.</summary>
     ReadOnlySpan<byte> GetBytes(string name);
+
+    /// <summary>
+    /// A hint that tensor <paramref name="name"/> will not be read again (its bytes have been copied into the engine's
+    /// own layout): a memory-mapped file drops the tensor's pages from this process, so that loading a model does not
+    /// hold the file and the packed copy at once. Reading it again later is still correct, only slower.
+    /// </summary>
+    void Release(string name) { }
 }

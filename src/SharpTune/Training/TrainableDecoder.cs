@@ -239,6 +239,7 @@ public sealed class TrainableDecoder : IDisposable
         {
             int rows = t.Shape.Length == 2 ? (int)t.Shape[0] : 1, cols = (int)t.Shape[^1];
             byName[t.Name] = AddParameter(t.Name, source.ReadSingles(t.Name), rows, cols, t.Shape, TrainableParameter.DecaysByName(t.Name));
+            source.Release(t.Name);
         }
         TrainableParameter P(string name) => byName[name];
         TrainableParameter? Maybe(string name) => byName.GetValueOrDefault(name);

@@ -66,6 +66,23 @@ public class SafetensorsReaderTests
     }
 
     [Fact]
+    public void ReleasedTensorsReadTheSameBytesAgain()
+    {
+        using var dir = TestEnvironment.TempDir();
+        var big = new InMemoryTensorSource();
+        var values = Enumerable.Range(0, 50_000).Select(i => (float)Math.Sin(i)).ToArray(); // spans whole pages
+        big.Add("big", [50_000], values);
+        big.Add("small", [3], [1f, 2f, 3f]);
+        SafetensorsWriter.Write(dir.File("m.safetensors"), big);
+        using var reader = SafetensorsReader.Open(dir.File("m.safetensors"));
+        var before = reader.GetBytes("big").ToArray();
+        reader.Release("big");
+        reader.Release("unknown"); // a hint: unknown names are ignored
+        Assert.Equal(before, reader.GetBytes("big").ToArray());
+        Assert.Equal([1f, 2f, 3f], reader.ReadSingles("small"));
+    }
+
+    [Fact]
     public void HeaderIsPaddedToEightBytes()
     {
         using var dir = TestEnvironment.TempDir();

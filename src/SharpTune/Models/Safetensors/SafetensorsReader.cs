@@ -109,6 +109,22 @@ public sealed unsafe class SafetensorsReader : ITensorSource
     }
 
     /// <inheritdoc />
+    public void Release(string name)
+    {
+        if (_disposed || _view is null || !OperatingSystem.IsLinux() || !_entries.TryGetValue(name, out var e)) return;
+        // Only whole pages inside the tensor: its neighbours' bytes stay mapped.
+        const long Page = 4096;
+        long begin = (long)(_data + e.Begin), end = (long)(_data + e.End);
+        long first = (begin + Page - 1) / Page * Page, last = end / Page * Page;
+        if (last > first) _ = Madvise((nint)first, (nuint)(last - first), MadviseDontNeed);
+    }
+
+    private const int MadviseDontNeed = 4;
+
+    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "madvise")]
+    private static extern int Madvise(nint address, nuint length, int advice);
+
+    /// <inheritdoc />
     public void Dispose()
     {
         if (_disposed) return;

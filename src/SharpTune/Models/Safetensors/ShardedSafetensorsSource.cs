@@ -113,6 +113,12 @@ public sealed class ShardedSafetensorsSource : ITensorSource
     }
 
     /// <inheritdoc />
+    public void Release(string name)
+    {
+        if (_owner.TryGetValue(name, out var shard)) shard.Release(name);
+    }
+
+    /// <inheritdoc />
     public ReadOnlySpan<byte> GetBytes(string name) =>
         _owner.TryGetValue(name, out var shard) ? shard.GetBytes(name) : throw new KeyNotFoundException($"{IndexPath}: no tensor named '{name}'");
 
