@@ -122,7 +122,7 @@ internal static class BenchCommands
                     return required ? throw new UserException($"{path}: field '{field}' is missing (expected an array of integer arrays)") : null!;
                 if (e.ValueKind != JsonValueKind.Array) throw new UserException($"{path}: field '{field}' must be an array of integer arrays");
                 return e.EnumerateArray().Select((row, i) => row.ValueKind == JsonValueKind.Array
-                    ? row.EnumerateArray().Select(v => v.TryGetInt32(out var x) ? x : throw new UserException($"{path}: {field}[{i}] holds {v.GetRawText()}, expected an integer")).ToArray()
+                    ? row.EnumerateArray().Select(v => v.ValueKind == JsonValueKind.Number && v.TryGetInt32(out var x) ? x : throw new UserException($"{path}: {field}[{i}] holds {v.GetRawText()}, expected an integer")).ToArray()
                     : throw new UserException($"{path}: {field}[{i}] must be an array of integers")).ToArray();
             }
             var ids = Rows("input_ids", true);
