@@ -100,8 +100,15 @@ internal static class BenchCommands
         }
         rates.Sort();
         double median = rates[rates.Count / 2], rss = ProcessMemory.PeakRssMiB();
-        if (json) a.Out.WriteLine(JsonSerializer.Serialize(new Dictionary<string, object> { ["peak_rss_mib"] = rss, ["median_tokens_per_s"] = median }));
-        else a.Out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"median {median:N0} tokens/s over {rates.Count} steps; peak RSS {rss:N0} MiB"));
+        double gflop = model.StepFlops(batch) / 1e9, achieved = gflop * median / batch.Tokens;
+        if (json)
+            a.Out.WriteLine(JsonSerializer.Serialize(new Dictionary<string, object>
+            {
+                ["peak_rss_mib"] = rss, ["median_tokens_per_s"] = median, ["step_gflop"] = gflop, ["achieved_gflops"] = achieved,
+            }));
+        else
+            a.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"median {median:N0} tokens/s over {rates.Count} steps ({gflop:F1} GFLOP a step: {achieved:F0} GFLOP/s); peak RSS {rss:N0} MiB"));
         return CliApp.Success;
     }
 

@@ -50,6 +50,13 @@ public interface IComputeBackend : IDisposable
     void Linear(Tensor x, LinearWeight weight, Tensor bias, Tensor destination, bool accumulate);
 
     /// <summary>
+    /// <see cref="Linear(Tensor, LinearWeight, Tensor, Tensor, bool)"/> plus a low-rank (LoRA) update in the same pass over
+    /// the destination: <c>destination (+)= x · weightᵀ (+ bias) + scale · lowRankInput · lowRankWeightᵀ</c>, with
+    /// <c>lowRankInput [m, r]</c> (= dropout(x)·Aᵀ) and <c>lowRankWeight [out, r]</c> (B).
+    /// </summary>
+    void Linear(Tensor x, LinearWeight weight, Tensor bias, Tensor destination, bool accumulate, Tensor lowRankInput, Tensor lowRankWeight, float scale);
+
+    /// <summary>
     /// Rotary position embedding in the rotate-half layout for every head of every row:
     /// <c>x [tokens, heads·headDim], positions [tokens], cos/sin [maxPositions, headDim/2] → destination</c> (may alias x).
     /// </summary>
@@ -106,10 +113,17 @@ public interface IComputeBackend : IDisposable
     void RopeBackward(Tensor outputGrad, Tensor positions, Tensor cos, Tensor sin, int headDim, Tensor inputGrad);
 
     /// <summary>
-    /// The input gradient of <see cref="Linear"/>: <c>inputGrad (+)= outputGrad · weight</c>, i.e.
+    /// The input gradient of <see cref="Linear(Tensor, LinearWeight, Tensor, Tensor, bool)"/>: <c>inputGrad (+)= outputGrad · weight</c>, i.e.
     /// <c>outputGrad [m, out], weight [out, in] → inputGrad [m, in]</c>.
     /// </summary>
     void LinearBackward(Tensor outputGrad, LinearWeight weight, Tensor inputGrad, bool accumulate);
+
+    /// <summary>
+    /// <see cref="LinearBackward(Tensor, LinearWeight, Tensor, bool)"/> plus the low-rank path's share in the same pass:
+    /// <c>inputGrad (+)= outputGrad · weight + lowRankGrad · lowRankWeight</c>, with <c>lowRankGrad [m, r]</c> (dU) and
+    /// <c>lowRankWeight [r, in]</c> (A).
+    /// </summary>
+    void LinearBackward(Tensor outputGrad, LinearWeight weight, Tensor inputGrad, bool accumulate, Tensor lowRankGrad, Tensor lowRankWeight);
 
     /// <summary>
     /// General fp32 matrix product of activation tensors: <c>destination (+)= alpha · op(a) · op(b)</c>, where op transposes

@@ -78,6 +78,14 @@ public sealed class ProfilingBackend(IComputeBackend inner) : IComputeBackend
     }
 
     /// <inheritdoc />
+    public void Linear(Tensor x, LinearWeight weight, Tensor bias, Tensor destination, bool accumulate, Tensor lowRankInput, Tensor lowRankWeight, float scale)
+    {
+        double flops = 2.0 * x.Rows * weight.OutFeatures * (weight.InFeatures + (lowRankInput.IsValid ? lowRankInput.Cols : 0));
+        using (Time($"Linear+LoRA x[{x.Rows},{weight.InFeatures}]·W[{weight.OutFeatures},{weight.InFeatures}]ᵀ", flops))
+            Inner.Linear(x, weight, bias, destination, accumulate, lowRankInput, lowRankWeight, scale);
+    }
+
+    /// <inheritdoc />
     public void Rope(Tensor x, Tensor positions, Tensor cos, Tensor sin, int headDim, Tensor destination) { using (Time("Rope " + S(x))) Inner.Rope(x, positions, cos, sin, headDim, destination); }
 
     /// <inheritdoc />
@@ -122,6 +130,14 @@ public sealed class ProfilingBackend(IComputeBackend inner) : IComputeBackend
     {
         using (Time($"LinearBackward dy[{outputGrad.Rows},{weight.OutFeatures}]·W[{weight.OutFeatures},{weight.InFeatures}]", 2.0 * outputGrad.Rows * weight.InFeatures * weight.OutFeatures))
             Inner.LinearBackward(outputGrad, weight, inputGrad, accumulate);
+    }
+
+    /// <inheritdoc />
+    public void LinearBackward(Tensor outputGrad, LinearWeight weight, Tensor inputGrad, bool accumulate, Tensor lowRankGrad, Tensor lowRankWeight)
+    {
+        double flops = 2.0 * outputGrad.Rows * weight.InFeatures * (weight.OutFeatures + (lowRankGrad.IsValid ? lowRankGrad.Cols : 0));
+        using (Time($"LinearBackward+LoRA dy[{outputGrad.Rows},{weight.OutFeatures}]·W[{weight.OutFeatures},{weight.InFeatures}]", flops))
+            Inner.LinearBackward(outputGrad, weight, inputGrad, accumulate, lowRankGrad, lowRankWeight);
     }
 
     /// <inheritdoc />

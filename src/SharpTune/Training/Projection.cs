@@ -37,15 +37,23 @@ internal sealed class Projection
     /// </summary>
     public void Forward(IComputeBackend b, Tensor x, Tensor y, bool accumulate, Tensor u, Tensor scratch, ulong seed, bool training)
     {
+        if (Lora is { } lora)
+        {
+            // u first, then base and low-rank product in one pass over y.
+            b.MatMul(training ? LoraInput(b, x, scratch, seed) : x, false, lora.A.Value, true, u);
+            if (Frozen is not null)
+            {
+                b.Linear(x, Frozen, FrozenBias, y, accumulate, u, lora.B.Value, lora.Scaling);
+                return;
+            }
+        }
         if (Frozen is not null) b.Linear(x, Frozen, FrozenBias, y, accumulate);
         else
         {
             b.MatMul(x, false, Weight!.Value, true, y, 1f, accumulate);
             if (Bias is not null) b.AddBias(Bias.Value, y);
         }
-        if (Lora is not { } lora) return;
-        b.MatMul(training ? LoraInput(b, x, scratch, seed) : x, false, lora.A.Value, true, u);
-        b.MatMul(u, false, lora.B.Value, true, y, lora.Scaling, accumulate: true);
+        if (Lora is { } l) b.MatMul(u, false, l.B.Value, true, y, l.Scaling, accumulate: true);
     }
 
     /// <summary>
@@ -62,6 +70,11 @@ internal sealed class Projection
             b.MatMul(dy, true, u, false, lora.B.Grad, lora.Scaling, accumulate: true);     // dB += s·dyᵀ·u
             b.MatMul(dy, false, lora.B.Value, false, du, lora.Scaling);                   // du = s·dy·B
             b.MatMul(du, true, LoraInput(b, x, scratch, seed), false, lora.A.Grad, 1f, accumulate: true); // dA += duᵀ·dropout(x)
+        }
+        if (Frozen is not null && Lora is { Dropout: <= 0 } fused)
+        {
+            b.LinearBackward(dy, Frozen, dx, accumulateDx, du, fused.A.Value); // dx (+)= dy·W + du·A in one pass
+            return;
         }
         if (Frozen is not null) b.LinearBackward(dy, Frozen, dx, accumulateDx);
         else b.MatMul(dy, false, Weight!.Value, false, dx, 1f, accumulateDx);

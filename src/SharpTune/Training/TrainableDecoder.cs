@@ -456,6 +456,31 @@ public sealed class TrainableDecoder : IDisposable
         b.RmsNormBackward(x, w.InputNorm.Value, Eps, dH, dResid, accumulate: true, w.InputNorm.Grad);
     }
 
+    /// <summary>
+    /// Floating-point operations of one <see cref="ForwardBackward"/> of <paramref name="batch"/> as this engine computes
+    /// it (multiply-adds count 2): every linear layer forward and its input gradient, weight gradients of trainable
+    /// weights, the LoRA products, attention (S = QKᵀ and PV forward; the backward recomputes S and forms dP, dQ, dK,
+    /// dV) and the LM head at the supervised rows only. Elementwise work is not counted.
+    /// </summary>
+    public double StepFlops(TrainingBatch batch)
+    {
+        var c = Config;
+        double n = batch.Tokens, s = batch.SupervisedCount, flops = 0;
+        for (int l = 0; l < c.NumLayers; l++)
+            foreach (var t in LoraTargets.All)
+            {
+                var p = _layers[l][t];
+                double mac = (double)p.In * p.Out;
+                flops += 2 * n * mac * (p.Weight is null ? 2 : 3);                 // forward, input gradient (+ weight gradient)
+                if (p.Lora is { } lora) flops += 2 * n * lora.Rank * (p.In + p.Out) * 3; // u, y += s·u·Bᵀ; dB, du, dA, dx
+            }
+        double keys = batch.KvCount.Sum(k => (double)k);
+        flops += c.NumLayers * 2.0 * keys * c.HeadDim * c.NumHeads * (2 + 5);
+        double head = 2.0 * s * c.VocabSize * c.HiddenSize;
+        flops += head * (_head is null ? 2 : 3);
+        return flops;
+    }
+
     /// <summary>The LoRA matrices as they are now, on the host (for saving in PEFT's layout).</summary>
     public LoraAdapterWeights ExportAdapter()
     {

@@ -124,7 +124,7 @@ public sealed class GradientCheckTests
     public void MatMul_matches_double_products_in_every_transpose_layout(string set)
     {
         using var d = new Device(set);
-        int[][] shapes = [[1, 1, 1], [7, 5, 3], [13, 300, 37], [150, 40, 70], [20, 513, 16], [3, 17, 65]];
+        int[][] shapes = [[1, 1, 1], [7, 5, 3], [13, 300, 37], [150, 40, 70], [20, 513, 16], [3, 17, 65], [100, 37, 16], [61, 300, 5], [30, 800, 13]];
         foreach (var s in shapes)
             foreach (bool ta in new[] { false, true })
                 foreach (bool tb in new[] { false, true })

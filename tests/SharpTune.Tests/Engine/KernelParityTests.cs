@@ -131,6 +131,52 @@ public sealed class KernelParityTests
 
     [Theory]
     [MemberData(nameof(FastSets))]
+    public void Linear_with_a_low_rank_update_matches_reference_and_the_unfused_products(string set)
+    {
+        var isa = Require(set);
+        foreach (var (m, inF, outF, rank) in new[] { (150, 600, 70, 16), (7, 33, 161, 5), (1, 40, 64, 1) })
+        {
+            var rng = new Random(m + inF + outF + rank);
+            var x = Random(rng, (long)m * inF);
+            var wf = Random(rng, (long)outF * inF);
+            var u = Random(rng, (long)m * rank);
+            var loraB = Random(rng, (long)outF * rank);
+            var loraA = Random(rng, (long)rank * inF);
+            var dy = Random(rng, (long)m * outF);
+            var du = Random(rng, (long)m * rank);
+            var y0 = Random(rng, (long)m * outF);
+            var bias = Random(rng, outF);
+            byte[] raw = MemoryMarshal.AsBytes(wf.AsSpan()).ToArray();
+            float[] Run(IComputeBackend b, Arena arena, bool fused)
+            {
+                var w = b.LoadLinear(raw, TensorDType.F32, outF, inF, ElementType.F32, arena);
+                var y = Put(b, arena, y0, m, outF);
+                Tensor ut = Put(b, arena, u, m, rank), bt = Put(b, arena, loraB, outF, rank), bias_ = Put(b, arena, bias, 1, outF);
+                var dx = Put(b, arena, x, m, inF);
+                Tensor dyt = Put(b, arena, dy, m, outF), dut = Put(b, arena, du, m, rank), at = Put(b, arena, loraA, rank, inF);
+                if (fused)
+                {
+                    b.Linear(Put(b, arena, x, m, inF), w, bias_, y, true, ut, bt, 0.75f);
+                    b.LinearBackward(dyt, w, dx, true, dut, at);
+                }
+                else
+                {
+                    b.Linear(Put(b, arena, x, m, inF), w, bias_, y, true);
+                    b.MatMul(ut, false, bt, true, y, 0.75f, accumulate: true);
+                    b.LinearBackward(dyt, w, dx, true);
+                    b.MatMul(dut, false, at, false, dx, 1f, accumulate: true);
+                }
+                return Get(b, y).Concat(Get(b, dx)).ToArray();
+            }
+            var (r, f) = Both(isa, (b, arena) => Run(b, arena, true));
+            Close(r, f, 2e-6f * inF, $"{set} fused low-rank linear {m}x{inF}x{outF} r{rank}");
+            var (_, unfused) = Both(isa, (b, arena) => Run(b, arena, false));
+            Close(unfused, f, 2e-6f * inF, $"{set} fused vs unfused {m}x{inF}x{outF} r{rank}");
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(FastSets))]
     public void Tiled_attention_and_its_backward_match_reference_on_long_sequences(string set)
     {
         var isa = Require(set);

@@ -121,13 +121,29 @@ internal sealed unsafe class CpuBackend : IComputeBackend
         Kernels.RmsNorm(F(x), x.Rows, x.Cols, F(weight), eps, F(destination));
     }
 
-    public void Linear(Tensor x, LinearWeight weight, Tensor bias, Tensor destination, bool accumulate)
+    public void Linear(Tensor x, LinearWeight weight, Tensor bias, Tensor destination, bool accumulate) =>
+        Linear(x, weight, bias, destination, accumulate, default, default, 0f);
+
+    public void Linear(Tensor x, LinearWeight weight, Tensor bias, Tensor destination, bool accumulate, Tensor lowRankInput, Tensor lowRankWeight, float scale)
     {
         var w = (CpuLinearWeight)weight;
         if (x.Cols != w.InFeatures || destination.Rows != x.Rows || destination.Cols != w.OutFeatures || x.Type != ElementType.F32 || destination.Type != ElementType.F32)
             throw new ArgumentException($"linear: x {x}, weight [{w.OutFeatures}, {w.InFeatures}], destination {destination}");
         if (bias.IsValid) Check(bias, ElementType.F32, w.OutFeatures);
-        Kernels.Gemm(F(x), x.Rows, w, bias.IsValid ? F(bias) : null, F(destination), accumulate);
+        var job = new GemmJob
+        {
+            A = F(x), ARow = w.InFeatures, ACol = 1, M = x.Rows, N = w.OutFeatures, K = w.InFeatures, Alpha = 1f,
+            Source = GemmSource.WeightTransposed, Weight = w, Bias = bias.IsValid ? F(bias) : null, C = F(destination), Accumulate = accumulate,
+        };
+        if (lowRankInput.IsValid)
+        {
+            // B2 = lowRankWeightᵀ: lowRankWeight is [out, r], so B2[k, n] = lowRankWeight[n, k].
+            if (lowRankInput.Rows != x.Rows || lowRankWeight.Rows != w.OutFeatures || lowRankWeight.Cols != lowRankInput.Cols)
+                throw new ArgumentException($"linear: low-rank input {lowRankInput} and weight {lowRankWeight} for [{w.OutFeatures}, {w.InFeatures}]");
+            job.A2 = F(lowRankInput); job.A2Row = lowRankInput.Cols; job.K2 = lowRankInput.Cols;
+            job.B2 = F(lowRankWeight); job.B2Row = 1; job.B2Col = lowRankWeight.Cols; job.Alpha2 = scale;
+        }
+        Kernels.Gemm(job);
     }
 
     public void Rope(Tensor x, Tensor positions, Tensor cos, Tensor sin, int headDim, Tensor destination) =>
@@ -290,16 +306,27 @@ internal sealed unsafe class CpuBackend : IComputeBackend
     public void RopeBackward(Tensor outputGrad, Tensor positions, Tensor cos, Tensor sin, int headDim, Tensor inputGrad) =>
         RopeCore(outputGrad, positions, cos, sin, headDim, inputGrad, inverse: true);
 
-    public void LinearBackward(Tensor outputGrad, LinearWeight weight, Tensor inputGrad, bool accumulate)
+    public void LinearBackward(Tensor outputGrad, LinearWeight weight, Tensor inputGrad, bool accumulate) =>
+        LinearBackward(outputGrad, weight, inputGrad, accumulate, default, default);
+
+    public void LinearBackward(Tensor outputGrad, LinearWeight weight, Tensor inputGrad, bool accumulate, Tensor lowRankGrad, Tensor lowRankWeight)
     {
         var w = (CpuLinearWeight)weight;
         if (outputGrad.Cols != w.OutFeatures || inputGrad.Rows != outputGrad.Rows || inputGrad.Cols != w.InFeatures)
             throw new ArgumentException($"linear backward: outputGrad {outputGrad}, weight [{w.OutFeatures}, {w.InFeatures}], inputGrad {inputGrad}");
-        Kernels.Gemm(new GemmJob
+        var job = new GemmJob
         {
             A = F(outputGrad), ARow = outputGrad.Cols, ACol = 1, M = outputGrad.Rows, N = w.InFeatures, K = w.OutFeatures, Alpha = 1f,
             Source = GemmSource.Weight, Weight = w, C = F(inputGrad), Accumulate = accumulate,
-        });
+        };
+        if (lowRankGrad.IsValid)
+        {
+            if (lowRankGrad.Rows != outputGrad.Rows || lowRankWeight.Cols != w.InFeatures || lowRankWeight.Rows != lowRankGrad.Cols)
+                throw new ArgumentException($"linear backward: low-rank gradient {lowRankGrad} and weight {lowRankWeight} for [{w.OutFeatures}, {w.InFeatures}]");
+            job.A2 = F(lowRankGrad); job.A2Row = lowRankGrad.Cols; job.K2 = lowRankGrad.Cols;
+            job.B2 = F(lowRankWeight); job.B2Row = lowRankWeight.Cols; job.B2Col = 1; job.Alpha2 = 1f;
+        }
+        Kernels.Gemm(job);
     }
 
     public void MatMul(Tensor a, bool transposeA, Tensor b, bool transposeB, Tensor destination, float alpha = 1f, bool accumulate = false)

@@ -34,6 +34,9 @@ internal sealed unsafe class ScalarKernels : CpuKernels
                     sum += job.A[i * job.ARow + p * job.ACol] * b;
                 }
                 sum *= job.Alpha;
+                float low = 0;
+                for (int p = 0; p < job.K2; p++) low += job.A2[i * job.A2Row + p] * job.B2[p * job.B2Row + j * job.B2Col];
+                sum += job.Alpha2 * low;
                 if (job.Bias != null) sum += job.Bias[j];
                 float* cell = job.C + (long)i * n + j;
                 *cell = job.Accumulate ? *cell + sum : sum;

@@ -14,8 +14,10 @@ internal enum GemmSource
 }
 
 /// <summary>
-/// One GEMM <c>C [M, N] (+)= Alpha · A [M, K] · B [K, N] (+ bias)</c>. A is strided: <c>A[i, k] = A[i·ARow + k·ACol]</c>
-/// (a transposed matrix is a stride swap); C is row-major and contiguous.
+/// One GEMM <c>C [M, N] (+)= Alpha · A [M, K] · B [K, N] (+ bias) (+ Alpha2 · A2 [M, K2] · B2 [K2, N])</c>. A is strided:
+/// <c>A[i, k] = A[i·ARow + k·ACol]</c> (a transposed matrix is a stride swap); C is row-major and contiguous. The optional
+/// second, low-rank product (a LoRA update: A2 row-major with row stride A2Row, B2 strided) is added to each output
+/// tile right after its main product, while the tile is still in cache.
 /// </summary>
 internal unsafe struct GemmJob
 {
@@ -30,6 +32,15 @@ internal unsafe struct GemmJob
     public float* Bias;
     public float* C;
     public bool Accumulate;
+    public float* A2;
+    public long A2Row;
+    public int K2;
+    public float* B2;
+    public long B2Row, B2Col;
+    public float Alpha2;
+
+    /// <summary>Whether the job carries a second, low-rank product.</summary>
+    public readonly bool HasLowRank => K2 > 0;
 
     /// <summary>Whether A can be read in place by the microkernel (unit column stride, no scaling).</summary>
     public readonly bool AInPlace => ACol == 1 && Alpha == 1f;

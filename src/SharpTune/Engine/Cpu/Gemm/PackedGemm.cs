@@ -25,6 +25,7 @@ internal sealed unsafe class PackedGemm(KernelIsa isa, WorkerPool pool) : IParal
     private bool _splitRows, _packA, _alphaInB;
     private readonly float[][] _bPack = new float[pool.Threads][];
     private readonly float[][] _aPack = new float[pool.Threads][];
+    private readonly float[][] _lowRankPack = new float[pool.Threads][];
     private float[] _transposed = [];
 
     public int Width { get; } = Microkernels.Width(isa);
@@ -59,17 +60,89 @@ internal sealed unsafe class PackedGemm(KernelIsa isa, WorkerPool pool) : IParal
         }
         // A narrow product whose A is stored transposed (dB = s·dyᵀ·u) runs as Cᵀ = op(B)ᵀ·op(A)ᵀ: the long operand then
         // becomes a row-major B read in place, and the narrow side becomes the (cheaply packed) rows.
-        if (job.Source == GemmSource.Matrix && job.N < Width && job.M > job.N && job.ARow == 1 && job.ACol != 1)
+        if (job.Source == GemmSource.Matrix && job.N < Width && job.M > job.N && job.ARow == 1 && job.ACol != 1 && !job.HasLowRank)
         {
             RunTransposed(job);
             return;
         }
-        if (job.Source == GemmSource.Weight && job.M <= Width && job.Weight!.Storage == ElementType.F32)
+        if (job.Source == GemmSource.Weight && job.M <= Width && job.Weight!.Storage == ElementType.F32 && !job.HasLowRank)
         {
             RunFewRowsInputGradient(job);
             return;
         }
+        if (isa == KernelIsa.Avx512 && job.Source == GemmSource.Matrix && job.N <= Avx512NarrowMicrokernel.Width && job.M >= 2 * Avx512NarrowMicrokernel.Rows && !job.HasLowRank)
+        {
+            RunNarrow(job);
+            return;
+        }
         RunDirect(job);
+    }
+
+    private float[] _narrowB = [];
+    private GemmJob _narrow;
+    private NarrowWork? _narrowWork;
+
+    private sealed class NarrowWork(PackedGemm owner) : IParallelWork
+    {
+        public void Execute(int part, int parts) => owner.NarrowPart(part, parts);
+    }
+
+    /// <summary>
+    /// A product with at most 16 columns on AVX-512: B packed whole as one [K, 16] panel (α folded in), A read in
+    /// place when row-major, rows split between the threads; 12-row tiles on <see cref="Avx512NarrowMicrokernel"/>, the
+    /// remaining rows on the AVX2 kernel (whose panels are 16 wide too).
+    /// </summary>
+    private void RunNarrow(in GemmJob job)
+    {
+        const int w = Avx512NarrowMicrokernel.Width;
+        long size = (long)job.K * w;
+        if (_narrowB.Length < size) _narrowB = GC.AllocateUninitializedArray<float>(checked((int)size), pinned: true);
+        fixed (float* bp = _narrowB)
+        {
+            var pack = job with { Source = GemmSource.Matrix };
+            PackBWidth(pack, 0, job.K, 0, job.N, job.Alpha, bp, w);
+            _narrow = job with { B = bp };
+            long flops = 2L * job.M * job.K * job.N;
+            pool.Run(_narrowWork ??= new NarrowWork(this), flops < 200_000 ? 1 : pool.Threads);
+            _narrow = default;
+        }
+    }
+
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+    private void NarrowPart(int part, int parts)
+    {
+        const int w = Avx512NarrowMicrokernel.Width, rowsPerTile = Avx512NarrowMicrokernel.Rows;
+        ref readonly var job = ref _narrow;
+        int tiles = (job.M + rowsPerTile - 1) / rowsPerTile;
+        int r0 = (int)((long)tiles * part / parts) * rowsPerTile, r1 = Math.Min(job.M, (int)((long)tiles * (part + 1) / parts) * rowsPerTile);
+        if (r0 >= r1) return;
+        bool inPlace = job.ACol == 1, direct = job.N == w;
+        int k = job.K, n = job.N;
+        float* tile = stackalloc float[rowsPerTile * w];
+        fixed (float* ap = Buffer(_aPack, part, inPlace ? 0 : (long)rowsPerTile * k))
+            for (int i = r0; i < r1; i += rowsPerTile)
+            {
+                int rows = Math.Min(rowsPerTile, r1 - i);
+                float* a;
+                nint lda;
+                if (inPlace) { a = job.A + i * job.ARow; lda = (nint)job.ARow; }
+                else { PackA(job, i, rows, 0, k, 1f, ap); a = ap; lda = k; }
+                float* c = direct ? job.C + (long)i * n : tile;
+                nint ldc = direct ? n : w;
+                if (!direct && job.Accumulate)
+                    for (int r = 0; r < rows; r++)
+                        for (int j = 0; j < w; j++) tile[r * w + j] = j < n ? job.C[(long)(i + r) * n + j] : 0f;
+                if (rows == rowsPerTile) Avx512NarrowMicrokernel.Run(a, lda, job.B, k, c, ldc, job.Accumulate);
+                else
+                    for (int r = 0; r < rows; r += 6)
+                        Microkernels.Tile(KernelIsa.Avx2, Math.Min(6, rows - r), a + r * lda, lda, job.B, w, k, c + r * ldc, ldc, job.Accumulate);
+                if (!direct)
+                    for (int r = 0; r < rows; r++)
+                        for (int j = 0; j < n; j++) job.C[(long)(i + r) * n + j] = tile[r * w + j];
+                if (job.Bias != null)
+                    for (int r = 0; r < rows; r++)
+                        for (int j = 0; j < n; j++) job.C[(long)(i + r) * n + j] += job.Bias[j];
+            }
     }
 
     private float[] _fewRowsB = [];
@@ -203,12 +276,19 @@ internal sealed unsafe class PackedGemm(KernelIsa isa, WorkerPool pool) : IParal
         int kcMax = Math.Min(KBlock, k);
         fixed (float* bPack = Buffer(_bPack, part, prepacked ? 0 : (long)(p1 - p0) * kcMax * width))
         fixed (float* aPack = Buffer(_aPack, part, _packA ? (long)MBlock * kcMax : 0))
+        fixed (float* lowRank = Buffer(_lowRankPack, part, job.HasLowRank ? (long)(p1 - p0) * job.K2 * width : 0))
         {
             float* tile = stackalloc float[6 * MaxWidth];
+            if (job.HasLowRank)
+            {
+                var second = new GemmJob { B = job.B2, BRow = job.B2Row, BCol = job.B2Col, Source = GemmSource.Matrix };
+                for (int p = p0; p < p1; p++)
+                    PackB(second, 0, job.K2, p * width, Math.Min(width, n - p * width), job.Alpha2, lowRank + (long)(p - p0) * job.K2 * width);
+            }
             for (int k0 = 0; k0 < k; k0 += KBlock)
             {
                 int kc = Math.Min(KBlock, k - k0);
-                bool load = job.Accumulate || k0 > 0;
+                bool load = job.Accumulate || k0 > 0, last = k0 + kc >= k && job.HasLowRank;
                 if (!prepacked)
                     for (int p = p0; p < p1; p++)
                     {
@@ -238,15 +318,18 @@ internal sealed unsafe class PackedGemm(KernelIsa isa, WorkerPool pool) : IParal
                             if (_packA) { a = aPack + (long)(i - m0) * kc; lda = kc; }
                             else { a = job.A + i * job.ARow + k0; lda = (nint)job.ARow; }
                             float* c = job.C + (long)i * n + (long)p * width;
+                            float* lrA = last ? job.A2 + i * job.A2Row : null, lrB = lowRank + (long)(p - p0) * job.K2 * width;
                             if (cols == width)
                             {
                                 Tile(rows, a, lda, bf16, bData, bOffset, ldb, kc, c, n, load);
+                                if (last) Tile(rows, lrA, (nint)job.A2Row, lrB, width, job.K2, c, n, true);
                                 continue;
                             }
                             for (int r = 0; r < rows; r++)
                                 for (int j = 0; j < width; j++)
                                     tile[r * width + j] = load && j < cols ? c[(long)r * n + j] : 0f;
                             Tile(rows, a, lda, bf16, bData, bOffset, ldb, kc, tile, width, load);
+                            if (last) Tile(rows, lrA, (nint)job.A2Row, lrB, width, job.K2, tile, width, true);
                             for (int r = 0; r < rows; r++)
                                 for (int j = 0; j < cols; j++)
                                     c[(long)r * n + j] = tile[r * width + j];
@@ -326,9 +409,11 @@ internal sealed unsafe class PackedGemm(KernelIsa isa, WorkerPool pool) : IParal
     }
 
     /// <summary>Rows <c>k0 .. k0+kc</c>, columns <c>n0 .. n0+cols</c> of alpha·B into a zero-padded panel <c>dst [kc, Width]</c>.</summary>
-    private void PackB(in GemmJob job, int k0, int kc, int n0, int cols, float alpha, float* dst)
+    private void PackB(in GemmJob job, int k0, int kc, int n0, int cols, float alpha, float* dst) => PackBWidth(job, k0, kc, n0, cols, alpha, dst, Width);
+
+    /// <summary><see cref="PackB"/> into a panel of <paramref name="width"/> columns.</summary>
+    private static void PackBWidth(in GemmJob job, int k0, int kc, int n0, int cols, float alpha, float* dst, int width)
     {
-        int width = Width;
         if (cols < width) new Span<float>(dst, kc * width).Clear();
         if (job.Source == GemmSource.Weight)
         {
