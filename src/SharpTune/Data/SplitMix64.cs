@@ -4,7 +4,7 @@ namespace SharpTune.Data;
 /// A small seeded random generator (SplitMix64) whose sequence is fixed by this code, not by the runtime version,
 /// so the same seed gives the same data and splits everywhere.
 /// </summary>
-internal sealed class SplitMix64(ulong seed)
+public sealed class SplitMix64(ulong seed)
 {
     private ulong _state = seed;
 

@@ -69,12 +69,17 @@ public class PrepareCommandsTests
         }
         Assert.Contains("  masking: all 150 eval samples supervise exactly the answer + <|im_end|>", output);
         Assert.Matches(@"train\.json: [\d,]+ samples, 0 truncated, 0 dropped, 0 render mismatches", output);
+        // The training stage lowers the eval loss of the randomly initialized model well below chance (ln vocab).
+        var before = double.Parse(System.Text.RegularExpressions.Regex.Match(output, @"eval before: loss (\d+\.\d+)").Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
+        var after = double.Parse(System.Text.RegularExpressions.Regex.Match(output, @"eval after:  loss (\d+\.\d+)").Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
+        Assert.True(after < before / 4, $"eval loss {before} -> {after}");
         Assert.Matches(@"\neval +150 ", output);
         Assert.Contains($"in {Path.Combine(d.Path, "data")}\n", output);
         foreach (var file in new[] { "train.json", "eval.json", "test_raw.jsonl", "summary.json" })
             Assert.Contains($"  {Path.Combine(d.Path, "dataset", file)}\n", output);
         foreach (var file in new[] { "data/ratings.csv", "data/movies.csv", "dataset/train.json", "dataset/eval.json", "dataset/test_raw.jsonl", "dataset/summary.json",
-                     "tokenizer/tokenizer.json", "tokenizer/tokenizer_config.json", "model/config.json", "model/model.safetensors" })
+                     "tokenizer/tokenizer.json", "tokenizer/tokenizer_config.json", "model/config.json", "model/model.safetensors",
+                     "checkpoint/model.safetensors", "checkpoint/optimizer.safetensors", "checkpoint/trainer_state.json" })
             Assert.True(File.Exists(Path.Combine(d.Path, file)), file);
     }
 
