@@ -43,17 +43,30 @@ internal sealed unsafe class SimdKernels : CpuKernels, IParallelWork
     public override void Gemm(in GemmJob job) => _gemm.Run(job);
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public override void RmsNorm(float* x, int rows, int n, float* weight, float eps, float* dst)
+    public override void RmsNorm(float* x, int rows, int n, float* weight, float eps, float* dst) =>
+        _pool.For(new RmsNormBody { X = x, N = n, Weight = weight, Eps = eps, Dst = dst, Wide = _wide }, rows, Math.Max(1, 16384 / Math.Max(1, n)));
+
+    private struct RmsNormBody : IRangeBody
     {
-        for (int r = 0; r < rows; r++)
+        public float* X, Weight, Dst;
+        public int N;
+        public float Eps;
+        public bool Wide;
+
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        public readonly void Run(long begin, long end)
         {
-            float* row = x + (long)r * n;
-            float* o = dst + (long)r * n;
-            float inv = 1f / MathF.Sqrt(VectorOps.Dot(row, row, n, _wide) / n + eps);
-            int i = 0;
-            if (_wide) for (; i + 8 <= n; i += 8) (Vector256.Load(weight + i) * (Vector256.Load(row + i) * inv)).Store(o + i);
-            else for (; i + 4 <= n; i += 4) (Vector128.Load(weight + i) * (Vector128.Load(row + i) * inv)).Store(o + i);
-            for (; i < n; i++) o[i] = weight[i] * (row[i] * inv);
+            int n = N;
+            for (long r = begin; r < end; r++)
+            {
+                float* row = X + r * n;
+                float* o = Dst + r * n;
+                float inv = 1f / MathF.Sqrt(VectorOps.Dot(row, row, n, Wide) / n + Eps);
+                int i = 0;
+                if (Wide) for (; i + 8 <= n; i += 8) (Vector256.Load(Weight + i) * (Vector256.Load(row + i) * inv)).Store(o + i);
+                else for (; i + 4 <= n; i += 4) (Vector128.Load(Weight + i) * (Vector128.Load(row + i) * inv)).Store(o + i);
+                for (; i < n; i++) o[i] = Weight[i] * (row[i] * inv);
+            }
         }
     }
 
@@ -274,25 +287,35 @@ internal sealed unsafe class SimdKernels : CpuKernels, IParallelWork
         _tiled.Backward(q, k, v, o, dO, lse, kvStart, kvCount, groupStart, groups, heads, kvHeads, headDim, scale, dQ, dK, dV, _wide);
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public override void SwiGlu(float* gate, float* up, long n, float* dst)
+    public override void SwiGlu(float* gate, float* up, long n, float* dst) =>
+        _pool.For(new SwiGluBody { Gate = gate, Up = up, Dst = dst, Wide = _wide }, n, 1 << 15);
+
+    private struct SwiGluBody : IRangeBody
     {
-        long i = 0;
-        if (_wide)
-            for (; i + 8 <= n; i += 8)
-            {
-                var g = Vector256.Load(gate + i);
-                (g / (Vector256<float>.One + SimdMath.Exp(-g)) * Vector256.Load(up + i)).Store(dst + i);
-            }
-        else
-            for (; i + 4 <= n; i += 4)
-            {
-                var g = Vector128.Load(gate + i);
-                (g / (Vector128<float>.One + SimdMath.Exp(-g)) * Vector128.Load(up + i)).Store(dst + i);
-            }
-        for (; i < n; i++)
+        public float* Gate, Up, Dst;
+        public bool Wide;
+
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        public readonly void Run(long begin, long end)
         {
-            float g = gate[i];
-            dst[i] = g / (1f + MathF.Exp(-g)) * up[i];
+            long i = begin;
+            if (Wide)
+                for (; i + 8 <= end; i += 8)
+                {
+                    var g = Vector256.Load(Gate + i);
+                    (g / (Vector256<float>.One + SimdMath.Exp(-g)) * Vector256.Load(Up + i)).Store(Dst + i);
+                }
+            else
+                for (; i + 4 <= end; i += 4)
+                {
+                    var g = Vector128.Load(Gate + i);
+                    (g / (Vector128<float>.One + SimdMath.Exp(-g)) * Vector128.Load(Up + i)).Store(Dst + i);
+                }
+            for (; i < end; i++)
+            {
+                float g = Gate[i];
+                Dst[i] = g / (1f + MathF.Exp(-g)) * Up[i];
+            }
         }
     }
 
