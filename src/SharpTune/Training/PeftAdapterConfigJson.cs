@@ -193,28 +193,7 @@ internal static class PeftAdapterConfigJson
     }
 
     /// <summary>A JSON string as Python's <c>json.dumps</c> writes it (ensure_ascii: everything outside space..~ escaped, lowercase hex).</summary>
-    internal static string PyString(string s)
-    {
-        var sb = new StringBuilder(s.Length + 2).Append('"');
-        foreach (char c in s)
-        {
-            switch (c)
-            {
-                case '"': sb.Append("\\\""); break;
-                case '\\': sb.Append("\\\\"); break;
-                case '\n': sb.Append("\\n"); break;
-                case '\r': sb.Append("\\r"); break;
-                case '\t': sb.Append("\\t"); break;
-                case '\b': sb.Append("\\b"); break;
-                case '\f': sb.Append("\\f"); break;
-                default:
-                    if (c < ' ' || c > '~') sb.Append("\\u").Append(((int)c).ToString("x4", CultureInfo.InvariantCulture));
-                    else sb.Append(c);
-                    break;
-            }
-        }
-        return sb.Append('"').ToString();
-    }
+    internal static string PyString(string s) => Text.Jinja.PyJson.Dumps(s, ensureAscii: true, indent: null, itemSep: ", ", keySep: ": ", sortKeys: false);
 
     /// <summary>
     /// A number as Python prints it: an integral value as an int when <paramref name="integralAsInt"/> (PEFT's

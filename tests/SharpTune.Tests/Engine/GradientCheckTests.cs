@@ -316,23 +316,16 @@ public sealed class GradientCheckTests
         // Short groups take the per-token kernel, groups of 8+ tokens the tiled one (see the parity test for long ones).
         foreach (var (lengths, heads, kvHeads, dim) in new[] { (new[] { 3, 1, 4 }, 2, 1, 4), (new[] { 5, 2 }, 4, 2, 8), (new[] { 6 }, 3, 3, 5), (new[] { 4, 3 }, 2, 2, 16), (new[] { 9, 8 }, 4, 2, 6), (new[] { 12 }, 2, 1, 33) })
         {
-            var start = new List<int>();
-            var count = new List<int>();
-            int row = 0;
-            foreach (var len in lengths)
-            {
-                for (int p = 0; p < len; p++) { start.Add(row); count.Add(p + 1); }
-                row += len;
-            }
-            int tokens = row, qw = heads * dim, kw = kvHeads * dim;
+            var (start, count) = AttentionRanges.Causal(lengths);
+            int tokens = start.Length, qw = heads * dim, kw = kvHeads * dim;
             double scale = 1 / Math.Sqrt(dim);
             var rng = new Random(tokens * 31 + heads + dim);
             var q = Rand(rng, (long)tokens * qw);
             var k = Rand(rng, (long)tokens * kw);
             var v = Rand(rng, (long)tokens * kw);
             var g = Rand(rng, (long)tokens * qw);
-            var s = start.ToArray();
-            var c = count.ToArray();
+            var s = start;
+            var c = count;
             var (oRef, lseRef) = AttentionRef(q, k, v, s, c, heads, kvHeads, dim, scale);
 
             Tensor qT = d.Put(q, tokens, qw), kT = d.Put(k, tokens, kw), vT = d.Put(v, tokens, kw), sT = d.Ints(s), cT = d.Ints(c);

@@ -183,15 +183,8 @@ public sealed class KernelParityTests
         // Sequences longer than a query tile (48) and of odd lengths, as training lays them out; GQA 4:2, head_dim 64 and 20.
         foreach (var (lengths, heads, kvHeads, headDim) in new[] { (new[] { 60, 13, 100 }, 4, 2, 64), (new[] { 49, 31 }, 3, 1, 20) })
         {
-            var start = new List<int>();
-            var count = new List<int>();
-            int row = 0;
-            foreach (var len in lengths)
-            {
-                for (int p = 0; p < len; p++) { start.Add(row); count.Add(p + 1); }
-                row += len;
-            }
-            int tokens = row, qw = heads * headDim, kw = kvHeads * headDim;
+            var (start, count) = AttentionRanges.Causal(lengths);
+            int tokens = start.Length, qw = heads * headDim, kw = kvHeads * headDim;
             var rng = new Random(tokens + headDim);
             var q = Random(rng, (long)tokens * qw);
             var k = Random(rng, (long)tokens * kw);
@@ -201,7 +194,7 @@ public sealed class KernelParityTests
             var (r, f) = Both(isa, (b, arena) =>
             {
                 Tensor qT = Put(b, arena, q, tokens, qw), kT = Put(b, arena, k, tokens, kw), vT = Put(b, arena, v, tokens, kw);
-                Tensor s = PutInts(b, arena, start.ToArray()).Reshape(tokens, 1), c = PutInts(b, arena, count.ToArray()).Reshape(tokens, 1);
+                Tensor s = PutInts(b, arena, start).Reshape(tokens, 1), c = PutInts(b, arena, count).Reshape(tokens, 1);
                 var o = arena.Allocate(ElementType.F32, tokens, qw);
                 var lse = arena.Allocate(ElementType.F32, tokens, heads);
                 b.Attention(qT, kT, vT, s, c, heads, kvHeads, scale, o, lse);
