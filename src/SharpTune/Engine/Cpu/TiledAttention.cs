@@ -10,9 +10,9 @@ namespace SharpTune.Engine.Cpu;
 /// too), and tiles of <see cref="QueryTile"/> queries compute <c>S = Q·Kᵀ</c> over the keys their rows may see,
 /// softmax the rows in place (keys beyond a row's count masked), then <c>O = P·V</c>. The backward recomputes P from
 /// the log-sum-exp and forms <c>dP = dO·Vᵀ</c>, <c>dS = P ⊙ (dP − rowsum(dO ⊙ O))·scale</c>, <c>dQ = dS·K</c>,
-/// <c>dK += dSᵀ·Q</c>, <c>dV += Pᵀ·dO</c>. Work items are (sequence, head) in the forward and (sequence, kv head) in the
-/// backward, where each item owns its key and value gradient rows. Per-thread scratch grows to the longest sequence
-/// seen and is reused.
+/// <c>dK += dSᵀ·Q</c>, <c>dV += Pᵀ·dO</c>. Work items are (sequence, kv head), forward and
+/// backward, where each item owns its key and value gradient rows; in both, an item packs its keys once for the query
+/// heads of its group. Per-thread scratch grows to the longest sequence seen and is reused.
 /// </summary>
 internal sealed unsafe class TiledAttention(KernelIsa isa, WorkerPool pool) : IParallelWork
 {
@@ -37,7 +37,7 @@ internal sealed unsafe class TiledAttention(KernelIsa isa, WorkerPool pool) : IP
         _o = dst;
         _lse = lse;
         _backward = false;
-        Run((long)groups * heads);
+        Run((long)groups * kvHeads);
     }
 
     public void Backward(float* q, float* k, float* v, float* o, float* dO, float* lse, int* kvStart, int* kvCount, int* groupStart, int groups,
@@ -68,8 +68,7 @@ internal sealed unsafe class TiledAttention(KernelIsa isa, WorkerPool pool) : IP
         long i0 = _items * part / parts, i1 = _items * (part + 1) / parts;
         for (long item = i0; item < i1; item++)
         {
-            int per = _backward ? _kvHeads : _heads;
-            int g = (int)(item / per), head = (int)(item % per);
+            int g = (int)(item / _kvHeads), head = (int)(item % _kvHeads);
             if (_backward) BackwardItem(part, g, head);
             else ForwardItem(part, g, head);
         }
@@ -93,46 +92,69 @@ internal sealed unsafe class TiledAttention(KernelIsa isa, WorkerPool pool) : IP
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private void ForwardItem(int part, int g, int h)
+    private void ForwardItem(int part, int g, int kh)
     {
         var (t0, t1, start, keys) = Group(g);
-        int d = _headDim, qWidth = _heads * d, kvWidth = _kvHeads * d, kvOff = h / (_heads / _kvHeads) * d;
+        int d = _headDim, qWidth = _heads * d, kvWidth = _kvHeads * d, kvOff = kh * d, group = _heads / _kvHeads;
         if (keys == 0)
         {
-            for (int t = t0; t < t1; t++) { new Span<float>(_o + (long)t * qWidth + h * d, d).Clear(); if (_lse != null) _lse[(long)t * _heads + h] = 0; }
+            for (int h = kh * group; h < (kh + 1) * group; h++) ZeroRows(t0, t1 - t0, h, qWidth);
             return;
         }
         int lk = Round(keys), dp = Round(d);
         long kT = (long)lk * d, vR = (long)dp * keys, s = (long)QueryTile * lk;
         float* kt = Scratch(part, kT + vR + s);
         float* vr = kt + kT, scores = vr + vR;
+        // Packed once per kv head, shared by the query heads of its group.
         Microkernels.PackColumns(_k + start * kvWidth + kvOff, kvWidth, d, keys, _width, kt, (long)d * _width);
         Microkernels.PackRows(_v + start * kvWidth + kvOff, kvWidth, keys, d, _width, vr, (long)keys * _width);
-        for (int ta = t0; ta < t1; ta += QueryTile)
-        {
-            int mq = Math.Min(QueryTile, t1 - ta), kmax = 0;
-            for (int t = ta; t < ta + mq; t++) kmax = Math.Max(kmax, _count[t]);
-            if (kmax == 0) { ZeroRows(ta, mq, h, qWidth); continue; }
-            Microkernels.Multiply(isa, _q + (long)ta * qWidth + h * d, qWidth, mq, d, kt, (long)d * _width, kmax, scores, lk, accumulate: false);
-            for (int r = 0; r < mq; r++)
+        for (int h = kh * group; h < (kh + 1) * group; h++)
+            for (int ta = t0; ta < t1; ta += QueryTile)
             {
-                int t = ta + r, cnt = _count[t];
-                float* row = scores + (long)r * lk;
-                if (cnt == 0)
+                int mq = Math.Min(QueryTile, t1 - ta), kmax = 0;
+                for (int t = ta; t < ta + mq; t++) kmax = Math.Max(kmax, _count[t]);
+                if (kmax == 0) { ZeroRows(ta, mq, h, qWidth); continue; }
+                Microkernels.Multiply(isa, _q + (long)ta * qWidth + h * d, qWidth, mq, d, kt, (long)d * _width, kmax, scores, lk, accumulate: false);
+                for (int r = 0; r < mq; r++)
                 {
-                    new Span<float>(row, kmax).Clear();
-                    if (_lse != null) _lse[(long)t * _heads + h] = 0;
-                    continue;
+                    int t = ta + r, cnt = _count[t];
+                    float* row = scores + (long)r * lk;
+                    if (cnt == 0)
+                    {
+                        new Span<float>(row, kmax).Clear();
+                        if (_lse != null) _lse[(long)t * _heads + h] = 0;
+                        continue;
+                    }
+                    // exp((s − max)·scale) on the raw scores: the scale folds into the exponent (scale > 0).
+                    float max = VectorOps.Max(row, cnt, _wide);
+                    float sum = ExpScaled(row, max, cnt);
+                    VectorOps.Scale(row, 1f / sum, cnt, _wide);
+                    new Span<float>(row + cnt, kmax - cnt).Clear();
+                    if (_lse != null) _lse[(long)t * _heads + h] = max * _scale + MathF.Log(sum);
                 }
-                VectorOps.Scale(row, _scale, cnt, _wide);
-                float max = VectorOps.Max(row, cnt, _wide);
-                float sum = VectorOps.ExpShifted(row, max, cnt, row, _wide);
-                VectorOps.Scale(row, 1f / sum, cnt, _wide);
-                new Span<float>(row + cnt, kmax - cnt).Clear();
-                if (_lse != null) _lse[(long)t * _heads + h] = max + MathF.Log(sum);
+                Microkernels.Multiply(isa, scores, lk, mq, kmax, vr, (long)keys * _width, d, _o + (long)ta * qWidth + h * d, qWidth, accumulate: false);
             }
-            Microkernels.Multiply(isa, scores, lk, mq, kmax, vr, (long)keys * _width, d, _o + (long)ta * qWidth + h * d, qWidth, accumulate: false);
+    }
+
+    /// <summary><c>row[j] = exp((row[j] − max)·scale)</c> in place; returns their sum.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private float ExpScaled(float* row, float max, int n)
+    {
+        int j = 0;
+        float sum = 0;
+        if (Vector256.IsHardwareAccelerated)
+        {
+            Vector256<float> m = Vector256.Create(max), scale = Vector256.Create(_scale), acc = Vector256<float>.Zero;
+            for (; j + 8 <= n; j += 8)
+            {
+                var e = SimdMath.Exp((Vector256.Load(row + j) - m) * scale);
+                e.Store(row + j);
+                acc += e;
+            }
+            sum = Vector256.Sum(acc);
         }
+        for (; j < n; j++) { row[j] = MathF.Exp((row[j] - max) * _scale); sum += row[j]; }
+        return sum;
     }
 
     private void ZeroRows(int ta, int mq, int h, int qWidth)
@@ -194,24 +216,13 @@ internal sealed unsafe class TiledAttention(KernelIsa isa, WorkerPool pool) : IP
                 Microkernels.Multiply(isa, qT, QueryTile, d, mq, dsPacked, panelStride, kmax, dKt, lk, accumulate: true);  // dKᵀ += Qᵀ·dS
                 Microkernels.Multiply(isa, doT, QueryTile, d, mq, pPacked, panelStride, kmax, dVt, lk, accumulate: true);  // dVᵀ += dOᵀ·P
             }
-        float* dK = _dK + start * kvWidth + kvOff, dV = _dV + start * kvWidth + kvOff;
-        for (int j = 0; j < keys; j++)
-            for (int e = 0; e < d; e++)
-            {
-                dK[(long)j * kvWidth + e] += dKt[(long)e * lk + j];
-                dV[(long)j * kvWidth + e] += dVt[(long)e * lk + j];
-            }
+        // The gradients of this item's key/value rows are its own (zeroed by the backend): transpose them into place.
+        Microkernels.Transpose(dKt, lk, d, keys, _dK + start * kvWidth + kvOff, kvWidth);
+        Microkernels.Transpose(dVt, lk, d, keys, _dV + start * kvWidth + kvOff, kvWidth);
     }
 
     /// <summary><c>dst [cols, rows]</c> (row stride <see cref="QueryTile"/>) = the transpose of <c>src [rows, cols]</c> (row stride ld).</summary>
-    private static void Transpose(float* src, int ld, int rows, int cols, float* dst)
-    {
-        for (int r = 0; r < rows; r++)
-        {
-            float* s = src + (long)r * ld;
-            for (int c = 0; c < cols; c++) dst[(long)c * QueryTile + r] = s[c];
-        }
-    }
+    private static void Transpose(float* src, int ld, int rows, int cols, float* dst) => Microkernels.Transpose(src, ld, rows, cols, dst, QueryTile);
 
     /// <summary>
     /// One query row: <c>P = exp(S·scale − lse)</c> and <c>dS = P·(dP − δ)·scale</c> for its <paramref name="count"/>

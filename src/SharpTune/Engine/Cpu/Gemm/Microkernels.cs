@@ -1,3 +1,7 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+
 namespace SharpTune.Engine.Cpu.Gemm;
 
 /// <summary>
@@ -86,12 +90,49 @@ internal static unsafe class Microkernels
             int cols = Math.Min(width, n - p * width);
             float* o = dst + p * panelStride;
             if (cols < width) new Span<float>(o, k * width).Clear();
-            for (int j = 0; j < cols; j++)
-            {
-                float* s = src + (p * width + j) * ld;
-                for (int kk = 0; kk < k; kk++) o[(long)kk * width + j] = s[kk];
-            }
+            Transpose(src + p * width * ld, ld, cols, k, o, width);
         }
+    }
+
+    /// <summary>
+    /// <c>dst[c·ldd + r] = src[r·lds + c]</c> for <paramref name="rows"/> × <paramref name="cols"/>: whole 8 × 8 blocks with
+    /// an AVX unpack/shuffle/permute transpose, the edges element by element.
+    /// </summary>
+    public static void Transpose(float* src, nint lds, int rows, int cols, float* dst, nint ldd)
+    {
+        int r8 = Avx.IsSupported ? rows / 8 * 8 : 0, c8 = Avx.IsSupported ? cols / 8 * 8 : 0;
+        for (int r = 0; r < r8; r += 8)
+            for (int c = 0; c < c8; c += 8)
+                Transpose8(src + r * lds + c, lds, dst + c * ldd + r, ldd);
+        for (int r = 0; r < rows; r++)
+        {
+            float* s = src + r * lds;
+            for (int c = r < r8 ? c8 : 0; c < cols; c++) dst[c * ldd + r] = s[c];
+        }
+    }
+
+    /// <summary>One 8 × 8 block: row i of src (8 floats at <c>src + i·lds</c>) becomes column i of dst.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Transpose8(float* src, nint lds, float* dst, nint ldd)
+    {
+        Vector256<float> r0 = Vector256.Load(src), r1 = Vector256.Load(src + lds), r2 = Vector256.Load(src + 2 * lds), r3 = Vector256.Load(src + 3 * lds);
+        Vector256<float> r4 = Vector256.Load(src + 4 * lds), r5 = Vector256.Load(src + 5 * lds), r6 = Vector256.Load(src + 6 * lds), r7 = Vector256.Load(src + 7 * lds);
+        var t0 = Avx.UnpackLow(r0, r1); var t1 = Avx.UnpackHigh(r0, r1);
+        var t2 = Avx.UnpackLow(r2, r3); var t3 = Avx.UnpackHigh(r2, r3);
+        var t4 = Avx.UnpackLow(r4, r5); var t5 = Avx.UnpackHigh(r4, r5);
+        var t6 = Avx.UnpackLow(r6, r7); var t7 = Avx.UnpackHigh(r6, r7);
+        var u0 = Avx.Shuffle(t0, t2, 0x44); var u1 = Avx.Shuffle(t0, t2, 0xEE);
+        var u2 = Avx.Shuffle(t1, t3, 0x44); var u3 = Avx.Shuffle(t1, t3, 0xEE);
+        var u4 = Avx.Shuffle(t4, t6, 0x44); var u5 = Avx.Shuffle(t4, t6, 0xEE);
+        var u6 = Avx.Shuffle(t5, t7, 0x44); var u7 = Avx.Shuffle(t5, t7, 0xEE);
+        Avx.Permute2x128(u0, u4, 0x20).Store(dst);
+        Avx.Permute2x128(u1, u5, 0x20).Store(dst + ldd);
+        Avx.Permute2x128(u2, u6, 0x20).Store(dst + 2 * ldd);
+        Avx.Permute2x128(u3, u7, 0x20).Store(dst + 3 * ldd);
+        Avx.Permute2x128(u0, u4, 0x31).Store(dst + 4 * ldd);
+        Avx.Permute2x128(u1, u5, 0x31).Store(dst + 5 * ldd);
+        Avx.Permute2x128(u2, u6, 0x31).Store(dst + 6 * ldd);
+        Avx.Permute2x128(u3, u7, 0x31).Store(dst + 7 * ldd);
     }
 
     /// <summary>
