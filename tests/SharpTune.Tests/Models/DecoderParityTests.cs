@@ -33,6 +33,7 @@ public sealed class DecoderOracleFixture : IDisposable
             Make("llama-f32-untied-llama3-rope", RandomModels.Config(ModelArchitecture.Llama, tied: false, scaling: llama3, heads: 5, kvHeads: 5, headDim: 8), false, 4),
             Make("mistral-bf16-tied", RandomModels.Config(ModelArchitecture.Mistral, tied: true, dtype: "bfloat16", layers: 3), true, 5),
             Make("qwen3-f32-mha-odd", RandomModels.Config(ModelArchitecture.Qwen3, tied: false, hidden: 33, heads: 3, kvHeads: 3, headDim: 22, intermediate: 51, vocab: 131), false, 6),
+            Make("llama-f32-attention-bias", RandomModels.Config(ModelArchitecture.Llama, tied: true, attentionBias: true), false, 7),
         ];
         Available = File.Exists(Python) && ProcessRunner.Run(Python, ["-c", "import torch, numpy"]).Code == 0;
         if (!Available) return;
@@ -76,7 +77,7 @@ public sealed class DecoderOracleFixture : IDisposable
 /// </summary>
 public sealed class DecoderParityTests(DecoderOracleFixture oracle) : IClassFixture<DecoderOracleFixture>
 {
-    private static readonly string[] Names = ["qwen3-f32-tied", "qwen3-bf16-untied", "qwen2-f32-untied-bias", "llama-f32-untied-llama3-rope", "mistral-bf16-tied", "qwen3-f32-mha-odd"];
+    private static readonly string[] Names = ["qwen3-f32-tied", "qwen3-bf16-untied", "qwen2-f32-untied-bias", "llama-f32-untied-llama3-rope", "mistral-bf16-tied", "qwen3-f32-mha-odd", "llama-f32-attention-bias"];
 
     /// <summary>Every case on every kernel set this CPU supports (scalar reference included).</summary>
     public static TheoryData<string, string> Cases()

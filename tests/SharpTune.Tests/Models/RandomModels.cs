@@ -12,7 +12,7 @@ namespace SharpTune.Tests.Models;
 public static class RandomModels
 {
     public static ModelConfig Config(ModelArchitecture arch, bool tied, string dtype = "float32", RopeScaling? scaling = null,
-        int hidden = 40, int layers = 2, int heads = 4, int kvHeads = 2, int headDim = 16, int intermediate = 72, int vocab = 97) => new()
+        int hidden = 40, int layers = 2, int heads = 4, int kvHeads = 2, int headDim = 16, int intermediate = 72, int vocab = 97, bool attentionBias = false) => new()
     {
         Architecture = arch,
         HiddenSize = hidden,
@@ -28,7 +28,9 @@ public static class RandomModels
         MaxPositionEmbeddings = 256,
         TieWordEmbeddings = tied,
         TorchDtype = dtype,
-        AttentionBias = arch == ModelArchitecture.Qwen2,
+        AttentionBias = arch == ModelArchitecture.Qwen2 || attentionBias,
+        // transformers puts attention_bias on o_proj too for Llama and Qwen3 (Qwen2's biases are q/k/v only).
+        OutputProjectionBias = attentionBias && arch is ModelArchitecture.Llama or ModelArchitecture.Qwen3,
         EosTokenIds = [vocab - 1],
     };
 
@@ -69,6 +71,7 @@ public static class RandomModels
                 Add(p + "self_attn.k_proj.bias", 0, 0.2f, c.KvDim);
                 Add(p + "self_attn.v_proj.bias", 0, 0.2f, c.KvDim);
             }
+            if (c.OutputProjectionBias) Add(p + "self_attn.o_proj.bias", 0, 0.2f, c.HiddenSize);
             if (c.QkNorm)
             {
                 Add(p + "self_attn.q_norm.weight", 1, 0.2f, c.HeadDim);
