@@ -380,32 +380,27 @@ internal sealed unsafe class PackedGemm(KernelIsa isa, WorkerPool pool) : IParal
 
     /// <summary>
     /// 8 columns × 8 lanes of a weight panel (column c's 8 lanes contiguous at <c>src + c·stride</c>) into 8 packed rows
-    /// (lane l's 8 columns at <c>dst + l·ldd</c>), times alpha: the classic unpack/shuffle/permute 8 × 8 transpose.
+    /// (lane l's 8 columns at <c>dst + l·ldd</c>), times alpha: F32 unscaled blocks transpose straight from the weight,
+    /// others are widened and scaled into a small block first.
     /// </summary>
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
     private static void TransposeBlock(CpuLinearWeight w, long src, int stride, float alpha, float* dst, int ldd)
     {
-        Vector256<float> Load(int c) => w.Storage == ElementType.BF16
-            ? Vector256.ShiftLeft(Vector256.WidenLower(Vector256.Create(Vector128.Load((ushort*)w.Data + src + (long)c * stride), Vector128<ushort>.Zero)), 16).AsSingle()
-            : Vector256.Load((float*)w.Data + src + (long)c * stride);
-        Vector256<float> r0 = Load(0), r1 = Load(1), r2 = Load(2), r3 = Load(3), r4 = Load(4), r5 = Load(5), r6 = Load(6), r7 = Load(7);
-        var t0 = Avx.UnpackLow(r0, r1); var t1 = Avx.UnpackHigh(r0, r1);
-        var t2 = Avx.UnpackLow(r2, r3); var t3 = Avx.UnpackHigh(r2, r3);
-        var t4 = Avx.UnpackLow(r4, r5); var t5 = Avx.UnpackHigh(r4, r5);
-        var t6 = Avx.UnpackLow(r6, r7); var t7 = Avx.UnpackHigh(r6, r7);
-        var u0 = Avx.Shuffle(t0, t2, 0x44); var u1 = Avx.Shuffle(t0, t2, 0xEE);
-        var u2 = Avx.Shuffle(t1, t3, 0x44); var u3 = Avx.Shuffle(t1, t3, 0xEE);
-        var u4 = Avx.Shuffle(t4, t6, 0x44); var u5 = Avx.Shuffle(t4, t6, 0xEE);
-        var u6 = Avx.Shuffle(t5, t7, 0x44); var u7 = Avx.Shuffle(t5, t7, 0xEE);
+        if (w.Storage == ElementType.F32 && alpha == 1f)
+        {
+            Microkernels.Transpose8((float*)w.Data + src, stride, dst, ldd);
+            return;
+        }
+        float* block = stackalloc float[64];
         var a = Vector256.Create(alpha);
-        (Avx.Permute2x128(u0, u4, 0x20) * a).Store(dst);
-        (Avx.Permute2x128(u1, u5, 0x20) * a).Store(dst + ldd);
-        (Avx.Permute2x128(u2, u6, 0x20) * a).Store(dst + 2 * ldd);
-        (Avx.Permute2x128(u3, u7, 0x20) * a).Store(dst + 3 * ldd);
-        (Avx.Permute2x128(u0, u4, 0x31) * a).Store(dst + 4 * ldd);
-        (Avx.Permute2x128(u1, u5, 0x31) * a).Store(dst + 5 * ldd);
-        (Avx.Permute2x128(u2, u6, 0x31) * a).Store(dst + 6 * ldd);
-        (Avx.Permute2x128(u3, u7, 0x31) * a).Store(dst + 7 * ldd);
+        for (int c = 0; c < 8; c++)
+        {
+            var v = w.Storage == ElementType.BF16
+                ? Vector256.ShiftLeft(Vector256.WidenLower(Vector256.Create(Vector128.Load((ushort*)w.Data + src + (long)c * stride), Vector128<ushort>.Zero)), 16).AsSingle()
+                : Vector256.Load((float*)w.Data + src + (long)c * stride);
+            (v * a).Store(block + c * 8);
+        }
+        Microkernels.Transpose8(block, 8, dst, ldd);
     }
 
     /// <summary>Rows <c>k0 .. k0+kc</c>, columns <c>n0 .. n0+cols</c> of alpha·B into a zero-padded panel <c>dst [kc, Width]</c>.</summary>
