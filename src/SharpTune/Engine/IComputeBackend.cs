@@ -195,3 +195,15 @@ public interface IComputeBackend : IDisposable
     /// <summary>Index of the largest element of each row (the first on ties): <c>x [rows, n] → destination [rows]</c>.</summary>
     void Argmax(Tensor x, Tensor destination);
 }
+
+/// <summary>Host-side conveniences over the kernel boundary.</summary>
+public static class ComputeBackendExtensions
+{
+    /// <summary>A new host array holding an F32 tensor's values.</summary>
+    public static float[] DownloadArray(this IComputeBackend backend, Tensor source)
+    {
+        var values = new float[source.Length];
+        backend.Download(source, values);
+        return values;
+    }
+}

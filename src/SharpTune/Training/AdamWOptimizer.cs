@@ -116,8 +116,8 @@ public sealed class AdamWOptimizer : IDisposable
         var source = new InMemoryTensorSource();
         for (int i = 0; i < _parameters.Count; i++)
         {
-            source.Add(_parameters[i].Name + ".exp_avg", _parameters[i].Shape, Download(_expAvg[i]));
-            source.Add(_parameters[i].Name + ".exp_avg_sq", _parameters[i].Shape, Download(_expAvgSq[i]));
+            source.Add(_parameters[i].Name + ".exp_avg", _parameters[i].Shape, _b.DownloadArray(_expAvg[i]));
+            source.Add(_parameters[i].Name + ".exp_avg_sq", _parameters[i].Shape, _b.DownloadArray(_expAvgSq[i]));
         }
         return source;
     }
@@ -135,13 +135,6 @@ public sealed class AdamWOptimizer : IDisposable
                 _b.Upload(source.ReadSingles(name), tensor);
             }
         Steps = steps;
-    }
-
-    private float[] Download(Tensor t)
-    {
-        var values = new float[t.Length];
-        _b.Download(t, values);
-        return values;
     }
 
     /// <inheritdoc />

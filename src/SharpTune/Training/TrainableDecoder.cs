@@ -296,7 +296,7 @@ public sealed class TrainableDecoder : IDisposable
         if (n > _options.MaxTokens)
             throw new UserException($"training: a micro-batch of {n} tokens exceeds the {_options.MaxTokens} the model was set up for");
         if (n == 0) return default;
-        foreach (var count in batch.KvCount) Config.EnsureContextSupported(count, "training batch");
+        Config.EnsureContextSupported(batch.KvCount.Max(), "training batch");
         var clock = Stopwatch.StartNew();
         var b = _b;
         b.Upload(batch.Ids, _ids.SliceRows(0, n));
@@ -515,12 +515,7 @@ public sealed class TrainableDecoder : IDisposable
         }
     }
 
-    internal float[] Download(Tensor t)
-    {
-        var values = new float[t.Length];
-        _b.Download(t, values);
-        return values;
-    }
+    internal float[] Download(Tensor t) => _b.DownloadArray(t);
 
     /// <inheritdoc />
     public void Dispose()

@@ -215,8 +215,10 @@ internal sealed unsafe class CpuBackend : IComputeBackend
         int headDim = CheckAttention(q, kCache, vCache, kvStart, kvCount, heads, kvHeads);
         SameShape(q, destination);
         if (logSumExp.IsValid) Check(logSumExp, ElementType.F32, (long)q.Rows * heads);
-        Kernels.Attention(F(q), q.Rows, F(kCache), F(vCache), I(kvStart), I(kvCount), heads, kvHeads, headDim, scale, F(destination),
-            logSumExp.IsValid ? F(logSumExp) : null);
+        int groups = Groups(I(kvStart), I(kvCount), q.Rows, disjoint: false);
+        fixed (int* groupStart = _groupStarts)
+            Kernels.Attention(F(q), q.Rows, F(kCache), F(vCache), I(kvStart), I(kvCount), groupStart, groups, heads, kvHeads, headDim, scale, F(destination),
+                logSumExp.IsValid ? F(logSumExp) : null);
     }
 
     private int[] _groupStarts = [];
@@ -232,10 +234,23 @@ internal sealed unsafe class CpuBackend : IComputeBackend
         SameShape(k, keyGrad);
         SameShape(v, valueGrad);
         Check(logSumExp, ElementType.F32, (long)q.Rows * heads);
-        int tokens = q.Rows;
         int* start = I(kvStart), count = I(kvCount);
-        // Groups: runs of tokens that share kvStart. Their key ranges must not overlap, so that each group's key
-        // and value gradients can be summed by one thread.
+        // Each group's key and value gradients are summed by one thread, so groups may not share key rows.
+        int groups = Groups(start, count, q.Rows, disjoint: true);
+        Zero(keyGrad);
+        Zero(valueGrad);
+        fixed (int* groupStart = _groupStarts)
+            Kernels.AttentionBackward(F(q), F(k), F(v), F(output), F(outputGrad), F(logSumExp), start, count, groupStart, groups,
+                heads, kvHeads, headDim, scale, F(queryGrad), F(keyGrad), F(valueGrad));
+    }
+
+    /// <summary>
+    /// Splits the tokens into groups — runs that share their first key row (a sequence) — into <c>_groupStarts</c>
+    /// (group g is tokens <c>[_groupStarts[g], _groupStarts[g+1])</c>) and returns their number; with
+    /// <paramref name="disjoint"/> the groups' key rows must not overlap.
+    /// </summary>
+    private int Groups(int* start, int* count, int tokens, bool disjoint)
+    {
         if (_groupStarts.Length < tokens + 1)
         {
             _groupStarts = new int[tokens + 1];
@@ -253,6 +268,7 @@ internal sealed unsafe class CpuBackend : IComputeBackend
             range.End = Math.Max(range.End, (long)start[t] + count[t]);
         }
         _groupStarts[groups] = tokens;
+        if (!disjoint) return groups;
         var sorted = _groupRanges.AsSpan(0, groups);
         sorted.Sort();
         long reached = long.MinValue;
@@ -262,11 +278,7 @@ internal sealed unsafe class CpuBackend : IComputeBackend
             if (from < reached) throw new ArgumentException($"attention backward: the key rows of two token groups overlap at row {from}");
             reached = to;
         }
-        Zero(keyGrad);
-        Zero(valueGrad);
-        fixed (int* groupStart = _groupStarts)
-            Kernels.AttentionBackward(F(q), F(k), F(v), F(output), F(outputGrad), F(logSumExp), start, count, groupStart, groups,
-                heads, kvHeads, headDim, scale, F(queryGrad), F(keyGrad), F(valueGrad));
+        return groups;
     }
 
     private int CheckAttention(Tensor q, Tensor kCache, Tensor vCache, Tensor kvStart, Tensor kvCount, int heads, int kvHeads)

@@ -37,8 +37,12 @@ internal abstract unsafe class CpuKernels
     /// <summary>Rotate-half RoPE of <c>x [tokens, width]</c>, heads of <paramref name="headDim"/>; <paramref name="inverse"/> rotates back (the backward).</summary>
     public abstract void Rope(float* x, int tokens, int width, int* positions, float* cos, float* sin, int headDim, float* dst, bool inverse);
 
-    /// <summary>Grouped-query attention over cache ranges (see <see cref="IComputeBackend.Attention(Tensor, Tensor, Tensor, Tensor, Tensor, int, int, float, Tensor, Tensor)"/>); <paramref name="lse"/> [tokens, heads] may be null.</summary>
-    public abstract void Attention(float* q, int tokens, float* kCache, float* vCache, int* kvStart, int* kvCount, int heads, int kvHeads, int headDim, float scale, float* dst, float* lse);
+    /// <summary>
+    /// Grouped-query attention over cache ranges (see <see cref="IComputeBackend.Attention(Tensor, Tensor, Tensor, Tensor, Tensor, int, int, float, Tensor, Tensor)"/>);
+    /// <paramref name="groupStart"/> lists the runs of tokens sharing their first key row (sequences); <paramref name="lse"/> [tokens, heads] may be null.
+    /// </summary>
+    public abstract void Attention(float* q, int tokens, float* kCache, float* vCache, int* kvStart, int* kvCount, int* groupStart, int groups,
+        int heads, int kvHeads, int headDim, float scale, float* dst, float* lse);
 
     /// <summary>
     /// Attention backward over <paramref name="groups"/> (token ranges <c>groupStart[g] .. groupStart[g+1]</c> whose

@@ -208,7 +208,8 @@ internal sealed unsafe class ScalarKernels : CpuKernels
         }
     }
 
-    public override void Attention(float* q, int tokens, float* kCache, float* vCache, int* kvStart, int* kvCount, int heads, int kvHeads, int headDim, float scale, float* dst, float* lse)
+    public override void Attention(float* q, int tokens, float* kCache, float* vCache, int* kvStart, int* kvCount, int* groupStart, int groups,
+        int heads, int kvHeads, int headDim, float scale, float* dst, float* lse)
     {
         int qWidth = heads * headDim, kvWidth = kvHeads * headDim, group = heads / kvHeads;
         int maxCount = 0;

@@ -15,7 +15,6 @@ internal sealed unsafe class SimdKernels : CpuKernels, IParallelWork
     private readonly bool _wide;
     private readonly PackedGemm _gemm;
     private readonly TiledAttention _tiled;
-    private int[] _groupStarts = [];
     private readonly WorkerPool _pool;
 
     // Attention job state and per-part score scratch (grown to the longest context seen, then reused).
@@ -165,19 +164,14 @@ internal sealed unsafe class SimdKernels : CpuKernels, IParallelWork
         }
     }
 
-    public override void Attention(float* q, int tokens, float* kCache, float* vCache, int* kvStart, int* kvCount, int heads, int kvHeads, int headDim, float scale, float* dst, float* lse)
+    public override void Attention(float* q, int tokens, float* kCache, float* vCache, int* kvStart, int* kvCount, int* groupStart, int groups,
+        int heads, int kvHeads, int headDim, float scale, float* dst, float* lse)
     {
-        // Whole sequences (training, prefill: runs of tokens sharing their first key row) go through the tiled kernel;
-        // decode steps (one token per sequence) through the per-token one.
-        if (_groupStarts.Length < tokens + 1) _groupStarts = new int[tokens + 1];
-        int groups = 0;
-        for (int t = 0; t < tokens; t++)
-            if (t == 0 || kvStart[t] != kvStart[t - 1]) _groupStarts[groups++] = t;
-        _groupStarts[groups] = tokens;
+        // Whole sequences (training, prefill) go through the tiled kernel; decode steps (one token per sequence) through
+        // the per-token one.
         if (tokens >= TiledAttention.MinGroupTokens * groups)
         {
-            fixed (int* groupStart = _groupStarts)
-                _tiled.Forward(q, kCache, vCache, kvStart, kvCount, groupStart, groups, heads, kvHeads, headDim, scale, dst, lse, _wide);
+            _tiled.Forward(q, kCache, vCache, kvStart, kvCount, groupStart, groups, heads, kvHeads, headDim, scale, dst, lse, _wide);
             return;
         }
         int maxCount = 0;
