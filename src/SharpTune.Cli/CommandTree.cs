@@ -1,5 +1,6 @@
 using SharpTune.Cli.CommandLine;
 using SharpTune.Cli.Commands;
+using SharpTune.Models;
 
 namespace SharpTune.Cli;
 
@@ -21,7 +22,7 @@ public static class CommandTree
         root.Add(AdapterCommands.Create());
         root.Add(TokenizerCommands.Create());
         root.Add(TemplateCommands.Create());
-        root.Add(GenerateCommand.Create(new HfModelFolder()));
+        root.Add(GenerateCommand.Create(ModelFolder.Open));
         root.Add(BenchCommands.Create());
         foreach (var c in PreprocessCommands.Create()) root.Add(c);
         return root;

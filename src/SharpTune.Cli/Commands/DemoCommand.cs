@@ -35,6 +35,7 @@ internal static class DemoCommand
         public PrepareSummary? Prepared { get; set; }
         public TokenizedDataset? TrainSet { get; set; }
         public TokenizedDataset? EvalSet { get; set; }
+        public PromptSettings? Prompt { get; set; }
     }
 
     // The demo's tiny model: a Qwen3-architecture decoder small enough to train on 2 cores.
@@ -66,7 +67,7 @@ internal static class DemoCommand
                 Seed = c.Seed,
             });
             c.Out.WriteLine();
-            c.Out.Write(c.Prepared.ToTable());
+            c.Out.Write(PrepareCommands.SummaryTable(c.Prepared));
             c.Out.WriteLine();
             foreach (var f in new[] { MovieLensPreparer.TrainFile, MovieLensPreparer.EvalFile, MovieLensPreparer.TestFile, MovieLensPreparer.SummaryFile })
                 c.Out.WriteLine($"  {Path.Combine(c.DatasetDir, f)}");
@@ -91,18 +92,16 @@ internal static class DemoCommand
         }),
         new("preprocess", "render, tokenize and mask train and eval; check render parity and masking", c =>
         {
-            var stack = TextStack.Open(c.ModelDir);
             var options = new PreprocessOptions { CutoffLen = 1024 };
+            PreprocessInputs? evalInputs = null;
             foreach (var file in new[] { MovieLensPreparer.TrainFile, MovieLensPreparer.EvalFile })
             {
                 var path = Path.Combine(c.DatasetDir, file);
-                var result = PreprocessPipeline.Run(new PreprocessInputs
-                {
-                    DataPath = path, TokenizerJson = stack.TokenizerJson, TokenizerConfigJson = stack.TokenizerConfigJson,
-                    TemplateText = stack.Template.Source, Renderer = stack.Renderer, Encoder = stack.Encoder, Options = options,
-                }, new PreprocessCache(c.CacheDir), rebuild: false);
+                var inputs = PreprocessInputs.FromFolder(c.ModelDir, path, null, options);
+                var result = PreprocessPipeline.Run(inputs, new PreprocessCache(c.CacheDir), rebuild: false);
                 if (file == MovieLensPreparer.TrainFile) c.TrainSet = result.Dataset;
-                else c.EvalSet = result.Dataset;
+                else (c.EvalSet, evalInputs) = (result.Dataset, inputs);
+                c.Prompt = inputs.Options.Prompt; // resolved (template text recorded), for checkpoints
                 var r = result.Report;
                 var lengths = Enumerable.Range(0, result.Dataset.Count).Select(result.Dataset.Length).ToList();
                 var st = LengthStatistics.Compute(lengths, options.CutoffLen);
@@ -111,8 +110,8 @@ internal static class DemoCommand
             }
             // Every eval sample must supervise exactly its answer and <|im_end|>.
             var eval = SftDatasetReader.Read(Path.Combine(c.DatasetDir, MovieLensPreparer.EvalFile));
-            var p = new SftPreprocessor(stack.Renderer, stack.Encoder, options);
-            int flagged = eval.Count(rec => { var s = p.ProcessOne(rec); return MaskingInspector.Inspect(rec, s.Ids, s.Labels, stack.Encoder, options).Problem is not null; });
+            var p = new SftPreprocessor(evalInputs!.Renderer, evalInputs.Tokenizer, evalInputs.Options);
+            int flagged = eval.Count(rec => { var s = p.ProcessOne(rec); return MaskingInspector.Inspect(rec, s.Ids, s.Labels, evalInputs.Tokenizer, evalInputs.Options).Problem is not null; });
             if (flagged > 0) throw new InvalidOperationException($"{flagged} eval samples supervise more or less than their answer + end-of-turn token");
             var prompt = p.Builder.InferencePrompt(eval[0]);
             c.Out.WriteLine($"  masking: all {eval.Count} eval samples supervise exactly the answer + <|im_end|>; the inference prompt of eval[0] ends with {Escape(prompt[^40..])}");

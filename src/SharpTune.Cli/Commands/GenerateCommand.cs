@@ -5,35 +5,11 @@ using SharpTune.Engine;
 using SharpTune.Inference;
 using SharpTune.IO;
 using SharpTune.Models;
+using SharpTune.Preprocessing;
+using SharpTune.Data.Sft;
+using SharpTune.Text;
 
 namespace SharpTune.Cli.Commands;
-
-/// <summary>
-/// What <c>generate</c> needs from a model folder besides the engine: its config.json, its weights and (for text
-/// prompts, <c>--chat</c> and output text) its tokenizer. A seam, so that the verb is testable with in-memory models
-/// and so that the checkpoint reader and tokenizer from their own areas plug in at one place.
-/// </summary>
-internal interface IModelFolder
-{
-    /// <summary>Parses <c>DIR/config.json</c>.</summary>
-    ModelConfig LoadConfig(string dir);
-
-    /// <summary>Opens the weights (<c>model.safetensors</c> or a sharded index).</summary>
-    ITensorSource OpenWeights(string dir);
-
-    /// <summary>The folder's tokenizer, or null when none can be loaded.</summary>
-    IPromptCodec? OpenTokenizer(string dir);
-}
-
-/// <summary>The tokenizer operations <c>generate</c> uses.</summary>
-internal interface IPromptCodec : ITokenDecoder
-{
-    /// <summary>Token ids of <paramref name="text"/>.</summary>
-    int[] Encode(string text, bool addSpecialTokens);
-
-    /// <summary>The chat template applied to one user message, with the generation prompt appended.</summary>
-    string RenderChat(string userMessage);
-}
 
 /// <summary>
 /// <c>sharptune generate</c>: greedy (or sampled) continuation of prompts with the KV-cache generator, one JSONL
@@ -41,14 +17,17 @@ internal interface IPromptCodec : ITokenDecoder
 /// </summary>
 internal static class GenerateCommand
 {
-    public static CliCommand Create(IModelFolder folder) =>
+    public static CliCommand Create(Func<string, IModelFolder> openFolder) =>
         new CliCommand("generate", "Generate continuations of prompts with a model (KV cache, batched).")
         {
             Description = """
                 Prompts come from exactly one of --prompt TEXT, --prompt-ids "1 2 3" or --input FILE.jsonl (one object
                 per line with "ids": [..] or "prompt": "text"). Output: one JSON line per prompt, in input order:
                 {"ids": [generated ids only], "text": "decoded generated text", "finish_reason": "eos|stop|length"}.
-                Greedy unless --temperature > 0. Kernels: SHARPTUNE_KERNELS=avx512|avx2|vector128|scalar.
+                Greedy unless --temperature > 0. --chat renders text prompts as a user turn through the same prompt builder as
+                training; with --run DIR it uses the prompt settings that run saved (prompt_settings.json: template, system
+                prompt, think-block placement), so the model is asked exactly as it was trained.
+                Kernels: SHARPTUNE_KERNELS=avx512|avx2|vector128|scalar.
                 """,
         }
             .Option("model", "Model folder: config.json, model.safetensors, tokenizer files.", "DIR", required: true)
@@ -57,27 +36,32 @@ internal static class GenerateCommand
             .Option("input", "JSONL file of prompts: {\"ids\": [...]} or {\"prompt\": \"...\"} per line.", "FILE")
             .Option("max-new-tokens", "Most tokens to generate per prompt.", "N", "64")
             .Flag("chat", "Render text prompts through the model's chat template with the generation prompt.")
+            .Option("run", "A preprocessing cache entry, checkpoint or run folder whose prompt_settings.json --chat renders with.", "DIR")
             .Flag("add-special-tokens", "Add the tokenizer's special tokens (e.g. BOS) when encoding text prompts.")
             .Option("temperature", "Sampling temperature; 0 = greedy.", "T", "0")
             .Option("top-k", "Sample from the k most likely tokens (0 = all).", "K", "0")
             .Option("top-p", "Nucleus sampling probability mass (1 = off).", "P", "1")
             .Option("seed", "Sampling seed.", "N", "0")
             .Option("stop", "Stop when this string appears in the generated text (repeatable).", "TEXT", repeatable: true)
-            .Option("eos-id", "End-of-sequence token id (repeatable; default: eos_token_id of config.json).", "ID", repeatable: true)
+            .Option("eos-id", "End-of-sequence token id (repeatable; default: eos_token_id of generation_config.json, else of config.json).", "ID", repeatable: true)
             .Option("batch-size", "Prompts generated together.", "N", "8")
             .Option("weights", "Weight storage: auto (as in the checkpoint), f32 or bf16.", "auto|f32|bf16", "auto")
             .Option("output", "Write the JSONL here (atomically) instead of stdout.", "FILE")
-            .Handle(a => Run(a, folder));
+            .Handle(a => Run(a, openFolder));
 
-    private static int Run(ParsedArgs a, IModelFolder folder)
+    private static int Run(ParsedArgs a, Func<string, IModelFolder> openFolder)
     {
         int sources = (a.Has("prompt") ? 1 : 0) + (a.Has("prompt-ids") ? 1 : 0) + (a.Has("input") ? 1 : 0);
         if (sources != 1) throw new UserException("give exactly one of --prompt, --prompt-ids, --input");
         string dir = a.RequiredString("model");
         if (!Directory.Exists(dir)) throw new UserException($"--model: folder not found: {dir}");
         var storage = a.Choice("weights", "auto", "f32", "bf16") switch { "f32" => WeightStorage.F32, "bf16" => WeightStorage.BF16, _ => WeightStorage.Auto };
-        var config = folder.LoadConfig(dir);
-        var eos = a.Has("eos-id") ? a.List("eos-id").Select(s => ParseId(s, "--eos-id")).ToArray() : config.EosTokenIds.ToArray();
+        bool chat = a.Bool("chat"), special = a.Bool("add-special-tokens");
+        if (a.Has("run") && !chat) throw new UserException("--run sets how --chat renders prompts; add --chat");
+        var settings = a.Has("run") ? PromptSettingsFile.Find(a.RequiredString("run")) : new PromptSettings();
+        using var folder = openFolder(dir);
+        var config = folder.Config;
+        var eos = a.Has("eos-id") ? a.List("eos-id").Select(s => ParseId(s, "--eos-id")).ToArray() : folder.EosTokenIds.ToArray();
         var options = new GenerationOptions
         {
             MaxNewTokens = a.Int("max-new-tokens", 0),
@@ -89,14 +73,15 @@ internal static class GenerateCommand
             StopStrings = a.List("stop"),
         };
         options.Validate();
-        bool chat = a.Bool("chat"), special = a.Bool("add-special-tokens");
         bool needsTokenizer = a.Has("prompt") || options.StopStrings.Count > 0 || chat;
-        var codec = folder.OpenTokenizer(dir);
+        var codec = folder.Tokenizer;
         if (codec is null && needsTokenizer)
             throw new UserException($"{dir}: no tokenizer could be loaded; text prompts, --chat and --stop need one (use --prompt-ids or ids in --input)");
         if (chat && a.Has("prompt-ids")) throw new UserException("--chat applies to text prompts, not --prompt-ids");
 
-        int[] Encode(string text) => codec!.Encode(chat ? codec.RenderChat(text) : text, special);
+        // The same builder as training renders the user turn, with the run's settings when --run is given.
+        var builder = chat ? new PromptBuilder(folder.ChatRenderer(settings), settings) : null;
+        int[] Encode(string text) => codec!.Encode(builder is null ? text : ChatPrompt(builder, text), special);
         var prompts = new List<int[]>();
         if (a.Has("prompt")) prompts.Add(Encode(a.RequiredString("prompt")));
         else if (a.Has("prompt-ids")) prompts.Add(ParseIds(a.RequiredString("prompt-ids"), "--prompt-ids"));
@@ -109,7 +94,7 @@ internal static class GenerateCommand
         int batch = Math.Min(a.Int("batch-size", 1), prompts.Count);
         int context = prompts.Max(p => p.Length) + options.MaxNewTokens;
         using var backend = KernelFactory.CreateCpu();
-        using var weights = DecoderWeights.Load(config, folder.OpenWeights(dir), backend, storage, maxPositions: context);
+        using var weights = DecoderWeights.Load(config, folder.Weights, backend, storage, maxPositions: context);
         using var model = new DecoderModel(weights, maxTokens: 512, maxLogitRows: batch);
         using var generator = new Generator(model, batch, context);
         var results = generator.Generate(prompts, options, codec);
@@ -125,6 +110,12 @@ internal static class GenerateCommand
         a.Error.WriteLine($"generated for {results.Count} prompt(s) on {backend.Name}: {string.Join(", ", counts)}");
         return CliApp.Success;
     }
+
+    /// <summary>The inference prompt of one user message, as training renders the prompt of a record with that question.</summary>
+    internal static string ChatPrompt(PromptBuilder builder, string userMessage) => builder.InferencePrompt(new SftRecord
+    {
+        Source = "--prompt", Index = 0, Kind = SftRecordKind.Conversation, Turns = [new SftTurn("user", userMessage)],
+    });
 
     // Generated text is written as UTF-8, not \u escapes, so people can read it.
     private static readonly JsonSerializerOptions OutputJson = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };

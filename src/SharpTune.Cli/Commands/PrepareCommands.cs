@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text;
 using SharpTune.Cli.CommandLine;
 using SharpTune.Data.MovieLens;
 using SharpTune.Data.Synthetic;
@@ -56,8 +57,8 @@ internal static class PrepareCommands
                     System = a.RequiredString("system"),
                     SkipBadRows = a.Bool("skip-bad-rows"),
                 };
-                var summary = MovieLensPreparer.Prepare(options, a.Verbose ? a.Error : null);
-                a.Out.Write(summary.ToTable());
+                var summary = MovieLensPreparer.Prepare(options, a.Verbose ? (what, at) => a.Error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"prepare: {what} done at {at.TotalSeconds:0.000} s")) : null);
+                a.Out.Write(SummaryTable(summary));
                 a.Out.WriteLine($"\nwrote {Path.Combine(options.OutputDirectory, MovieLensPreparer.TrainFile)}, {MovieLensPreparer.EvalFile}, {MovieLensPreparer.TestFile}, {MovieLensPreparer.SummaryFile}");
                 return CliApp.Success;
             });
@@ -96,5 +97,36 @@ internal static class PrepareCommands
         return ulong.TryParse(s, NumberStyles.None, CultureInfo.InvariantCulture, out var v)
             ? v
             : throw new UserException($"--seed: expected a non-negative integer, got '{s}'");
+    }
+
+    /// <summary>The preparation summary as a plain-text table for the terminal (prepare movielens and the demo print it).</summary>
+    internal static string SummaryTable(PrepareSummary summary)
+    {
+        var c = CultureInfo.InvariantCulture;
+        var sb = new StringBuilder();
+        sb.Append(c, $"MovieLens preparation ({summary.Format.Name()} format)\n\n");
+        sb.Append(c, $"{"input",-8} {"rows read",12} {"rejected",10}  {"sha256",-16}  path\n");
+        foreach (var i in summary.Inputs)
+            sb.Append(c, $"{i.Role,-8} {i.RowsRead,12:N0} {i.RowsRejected,10:N0}  {i.Sha256[..16],-16}  {i.Path}\n");
+        foreach (var i in summary.Inputs)
+            foreach (var (k, v) in i.RejectedByReason)
+                sb.Append(c, $"  {i.Role} rejected, {k}: {v:N0}\n");
+        if (summary.RejectedExamples.Count > 0)
+        {
+            sb.Append("first rejected rows:\n");
+            foreach (var e in summary.RejectedExamples) sb.Append("  ").Append(e).Append('\n');
+        }
+        sb.Append(c, $"\nratings accepted {summary.RatingsAccepted:N0}; users {summary.Users:N0}: {summary.UsersKept:N0} kept, {summary.UsersSkipped:N0} skipped (<= {summary.Options.HistoryLength} ratings)\n");
+        sb.Append(c, $"samples before split {summary.Samples:N0}\n\n");
+        sb.Append(c, $"{"split",-6} {"samples",12} {"Yes",12} {"No",12} {"Yes %",7}  file\n");
+        foreach (var s in summary.Splits)
+        {
+            var pct = s.Samples == 0 ? "-" : (100.0 * s.Yes / s.Samples).ToString("0.0", c);
+            sb.Append(c, $"{s.Name,-6} {s.Samples,12:N0} {s.Yes,12:N0} {s.No,12:N0} {pct,7}  {s.File ?? "(sampled into eval.json)"}\n");
+        }
+        var o = summary.Options;
+        sb.Append(c, $"\noptions: --history-len {o.HistoryLength} --rating-threshold {o.RatingThreshold:0.0##} --split {(o.Split == SplitMode.User ? "user" : "temporal")} ");
+        sb.Append(c, $"--val-ratio {o.ValRatio} --test-ratio {o.TestRatio} --eval-size {o.EvalSize} --seed {o.Seed}{(o.SkipBadRows ? " --skip-bad-rows" : "")}\n");
+        return sb.ToString();
     }
 }

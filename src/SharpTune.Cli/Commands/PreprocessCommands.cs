@@ -5,6 +5,7 @@ using System.Text.Json.Nodes;
 using SharpTune.Cli.CommandLine;
 using SharpTune.Data.Sft;
 using SharpTune.Preprocessing;
+using SharpTune.Text;
 
 namespace SharpTune.Cli.Commands;
 
@@ -84,7 +85,7 @@ internal static class PreprocessCommands
                 var (inputs, lazyRecords) = Inputs(a);
                 var records = lazyRecords.Value;
                 // Measure untruncated renders: the cutoff only classifies.
-                var measure = new SftPreprocessor(inputs.Renderer, inputs.Encoder, inputs.Options with { CutoffLen = int.MaxValue, Truncation = TruncationMode.Left });
+                var measure = new SftPreprocessor(inputs.Renderer, inputs.Tokenizer, inputs.Options with { CutoffLen = int.MaxValue, Truncation = TruncationMode.Left });
                 var samples = new SftPreprocessor.Sample[records.Count];
                 Parallel.For(0, records.Count, i => samples[i] = measure.ProcessOne(records[i]));
                 var lengths = samples.Where(s => s.Ids.Length > 0).Select(s => s.Ids.Length).ToList();
@@ -110,7 +111,7 @@ internal static class PreprocessCommands
                     var s = samples[i];
                     int sup = s.Labels.Count(l => l != LabelMasker.IgnoreIndex);
                     a.Out.WriteLine($"\n--- example {i} ({records[i].Source}): {s.Ids.Length - sup} masked, {sup} supervised; supervised text in [[ ]]");
-                    a.Out.WriteLine(Highlight(s.Ids, s.Labels, inputs.Encoder));
+                    a.Out.WriteLine(Highlight(s.Ids, s.Labels, inputs.Tokenizer));
                 }
                 return CliApp.Success;
             });
@@ -129,14 +130,14 @@ internal static class PreprocessCommands
                 var records = lazyRecords.Value;
                 int limit = a.Int("limit", 0);
                 if (limit > 0 && records.Count > limit) records = records.Take(limit).ToList();
-                var p = new SftPreprocessor(inputs.Renderer, inputs.Encoder, inputs.Options);
+                var p = new SftPreprocessor(inputs.Renderer, inputs.Tokenizer, inputs.Options);
                 var results = new MaskingInspection?[records.Count];
                 var events = new List<PreprocessEvent>[records.Count];
                 Parallel.For(0, records.Count, i =>
                 {
                     var s = p.ProcessOne(records[i]);
                     events[i] = [.. s.Events];
-                    results[i] = s.Ids.Length == 0 ? null : MaskingInspector.Inspect(records[i], s.Ids, s.Labels, inputs.Encoder, inputs.Options);
+                    results[i] = s.Ids.Length == 0 ? null : MaskingInspector.Inspect(records[i], s.Ids, s.Labels, inputs.Tokenizer, inputs.Options);
                 });
                 int flagged = 0, dropped = 0;
                 for (int i = 0; i < records.Count; i++)
@@ -161,51 +162,40 @@ internal static class PreprocessCommands
             (description, dataPath) = DatasetDescription.Load(a.RequiredString("dataset-info"), a.String("dataset") ?? throw new UserException("--dataset-info needs --dataset NAME"));
         }
         else dataPath = a.String("data") ?? throw new UserException("missing --data FILE (or --dataset-info FILE --dataset NAME)");
-        var stack = TextStack.Open(a.RequiredString("tokenizer"), a.String("template"));
-        var options = Options(a);
+        var inputs = PreprocessInputs.FromFolder(a.RequiredString("tokenizer"), dataPath, description, Options(a));
         var records = new Lazy<IReadOnlyList<SftRecord>>(() => SftDatasetReader.Read(dataPath, description));
-        var inputs = new PreprocessInputs
-        {
-            DataPath = dataPath, Description = description, TokenizerJson = stack.TokenizerJson, TokenizerConfigJson = stack.TokenizerConfigJson,
-            TemplateText = stack.Template.Source, Renderer = stack.Renderer, Encoder = stack.Encoder, Options = options,
-        };
         return (inputs, records);
     }
 
-    internal static PreprocessOptions Options(ParsedArgs a)
+    /// <summary>The preprocessing flags through the library's binder: <c>--cutoff-len</c> is the key <c>cutoff_len</c>.</summary>
+    internal static PreprocessOptions Options(ParsedArgs a) =>
+        PreprocessSettingsBinder.Bind(
+            key => key == "template_kwargs" ? TemplateKwargs(a)
+                : a.Command.Options.Any(o => o.Name == Flag(key)) && a.Has(Flag(key)) ? a.String(Flag(key)) : null,
+            key => key == "template_kwargs" ? "--template-kwarg" : "--" + Flag(key));
+
+    private static string Flag(string key) => key.Replace('_', '-');
+
+    // Repeated --template-kwarg KEY=VALUE as one JSON object: VALUE is JSON, else a bare word (a string).
+    private static string? TemplateKwargs(ParsedArgs a)
     {
-        var kwargs = new Dictionary<string, object?>(StringComparer.Ordinal);
-        foreach (var kv in a.List("template-kwarg"))
+        var pairs = a.List("template-kwarg");
+        if (pairs.Count == 0) return null;
+        var obj = new JsonObject();
+        foreach (var kv in pairs)
         {
             int eq = kv.IndexOf('=');
             if (eq <= 0) throw new UserException($"--template-kwarg: expected KEY=VALUE, got '{kv}'");
             var value = kv[(eq + 1)..];
-            object? parsed;
-            try { parsed = JsonSerializer.Deserialize<JsonElement>(value); }
-            catch (JsonException) { parsed = value; } // a bare word is a string
-            if (parsed is JsonElement el)
-                parsed = el.ValueKind switch { JsonValueKind.True => true, JsonValueKind.False => false, JsonValueKind.Null => null, _ => el };
-            kwargs[kv[..eq]] = parsed;
+            JsonNode? node;
+            try { node = JsonNode.Parse(value); }
+            catch (JsonException) { node = JsonValue.Create(value); }
+            obj[kv[..eq]] = node;
         }
-        return new PreprocessOptions
-        {
-            CutoffLen = a.Int("cutoff-len", 2),
-            Truncation = a.Choice("truncation", "left", "history", "drop", "error") switch
-            {
-                "history" => TruncationMode.History, "drop" => TruncationMode.Drop, "error" => TruncationMode.Error, _ => TruncationMode.Left,
-            },
-            TrainOnPrompt = a.Bool("train-on-prompt"),
-            MaskHistory = a.Bool("mask-history"),
-            TrainOnEot = a.Bool("train-on-eot"),
-            ThinkBlock = a.Choice("think-block", "prompt", "answer") == "answer" ? ThinkBlockPlacement.Answer : ThinkBlockPlacement.Prompt,
-            AllowRenderMismatch = a.Bool("allow-render-mismatch"),
-            DefaultSystem = a.String("default-system"),
-            CompletionEos = a.Bool("completion-eos"),
-            TemplateKwargs = kwargs,
-        };
+        return obj.ToJsonString();
     }
 
-    private static string Highlight(int[] ids, int[] labels, ITokenEncoder encoder)
+    private static string Highlight(int[] ids, int[] labels, ITextTokenizer tokenizer)
     {
         var sb = new StringBuilder();
         int t = 0;
@@ -214,7 +204,7 @@ internal static class PreprocessCommands
             bool sup = labels[t] != LabelMasker.IgnoreIndex;
             int s = t;
             while (t < ids.Length && (labels[t] != LabelMasker.IgnoreIndex) == sup) t++;
-            var text = encoder.Decode(ids.AsSpan(s, t - s));
+            var text = tokenizer.Decode(ids.AsSpan(s, t - s), skipSpecialTokens: false);
             sb.Append(sup ? "[[" + text + "]]" : text);
         }
         return sb.ToString();

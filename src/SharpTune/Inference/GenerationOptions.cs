@@ -53,10 +53,3 @@ public enum FinishReason
 /// <param name="Text">The decoded generated text (without the eos token, cut before a stop string); null without a decoder.</param>
 /// <param name="FinishReason">Why it stopped.</param>
 public sealed record GenerationResult(IReadOnlyList<int> Ids, string? Text, FinishReason FinishReason);
-
-/// <summary>Turns ids back into text (the tokenizer); generation only needs this one call, for stop strings and output text.</summary>
-public interface ITokenDecoder
-{
-    /// <summary>The text of <paramref name="ids"/>.</summary>
-    string Decode(ReadOnlySpan<int> ids);
-}

@@ -1,3 +1,4 @@
+using SharpTune.Text;
 using SharpTune.Models;
 
 namespace SharpTune.Inference;
@@ -5,7 +6,7 @@ namespace SharpTune.Inference;
 /// <summary>
 /// Batched generation with a preallocated KV cache: one prefill of all prompts (logits only at each prompt's
 /// last token), then one decode step per new token for the sequences still running. Greedy is deterministic;
-/// sampling is reproducible with its seed. Independent of the tokenizer: text goes through an <see cref="ITokenDecoder"/>.
+/// sampling is reproducible with its seed. Independent of the tokenizer: text goes through an <see cref="ITextTokenizer"/>.
 /// </summary>
 public sealed class Generator : IDisposable
 {
@@ -25,7 +26,7 @@ public sealed class Generator : IDisposable
     public long CacheBytes => _cache.Bytes;
 
     /// <summary>Generates for every prompt (in groups of the cache's batch size); results in prompt order.</summary>
-    public IReadOnlyList<GenerationResult> Generate(IReadOnlyList<int[]> prompts, GenerationOptions options, ITokenDecoder? decoder = null)
+    public IReadOnlyList<GenerationResult> Generate(IReadOnlyList<int[]> prompts, GenerationOptions options, ITextTokenizer? decoder = null)
     {
         options.Validate();
         if (options.StopStrings.Count > 0 && decoder is null) throw new ArgumentException("stop strings need a token decoder", nameof(decoder));
@@ -45,7 +46,7 @@ public sealed class Generator : IDisposable
     /// <summary>Timings of the last group, for benchmarks: prefill seconds and each decode step's seconds.</summary>
     public (double PrefillSeconds, List<double> StepSeconds) LastTimings { get; private set; } = (0, []);
 
-    private GenerationResult[] GenerateGroup(int[][] prompts, GenerationOptions options, ITokenDecoder? decoder, TokenSampler sampler)
+    private GenerationResult[] GenerateGroup(int[][] prompts, GenerationOptions options, ITextTokenizer? decoder, TokenSampler sampler)
     {
         int batch = prompts.Length, vocab = _model.Config.VocabSize;
         _cache.Reset();
@@ -89,7 +90,7 @@ public sealed class Generator : IDisposable
                 int token = sampler.Next(_logits.AsSpan(i * vocab, vocab));
                 generated[b].Add(token);
                 if (eos.Contains(token)) finish[b] = FinishReason.Eos;
-                else if (options.StopStrings.Count > 0 && StopAt(decoder!.Decode(generated[b].ToArray()), options.StopStrings) >= 0) finish[b] = FinishReason.Stop;
+                else if (options.StopStrings.Count > 0 && StopAt(decoder!.Decode(generated[b].ToArray(), skipSpecialTokens: true), options.StopStrings) >= 0) finish[b] = FinishReason.Stop;
                 else if (generated[b].Count >= options.MaxNewTokens) finish[b] = FinishReason.Length;
             }
             active.RemoveAll(b => finish[b] is not null);
@@ -115,7 +116,7 @@ public sealed class Generator : IDisposable
             {
                 var g = generated[b];
                 int count = finish[b] == FinishReason.Eos ? g.Count - 1 : g.Count;
-                text = decoder.Decode(g.GetRange(0, count).ToArray());
+                text = decoder.Decode(g.GetRange(0, count).ToArray(), skipSpecialTokens: true);
                 int cut = StopAt(text, options.StopStrings);
                 if (cut >= 0) text = text[..cut];
             }

@@ -1,4 +1,5 @@
 using SharpTune.Text.Templates;
+using SharpTune.Text;
 
 namespace SharpTune.Preprocessing;
 

@@ -1,3 +1,5 @@
+using SharpTune.Text;
+
 namespace SharpTune.Preprocessing;
 
 /// <summary>A chat message as the template sees it.</summary>
@@ -23,26 +25,4 @@ public interface IChatRenderer
 
     /// <summary>Whether this is the <c>completion</c> format: no template, prompt text followed directly by the answer.</summary>
     bool IsCompletion { get; }
-}
-
-/// <summary>Tokenizes rendered text for preprocessing.</summary>
-public interface ITokenEncoder
-{
-    /// <summary>
-    /// Encodes <paramref name="text"/> without adding special tokens (the template already holds any BOS), returning
-    /// ids and each token's UTF-16 range in <paramref name="text"/>.
-    /// </summary>
-    (int[] Ids, CharSpan[] Offsets) Encode(string text);
-
-    /// <summary>Ids of special tokens; the one that directly follows an answer is its end-of-turn token.</summary>
-    IReadOnlySet<int> SpecialIds { get; }
-
-    /// <summary>The BOS id, or null; left truncation keeps a leading BOS.</summary>
-    int? BosId { get; }
-
-    /// <summary>The EOS id, or null (appended after completion-format answers when configured).</summary>
-    int? EosId { get; }
-
-    /// <summary>Decodes ids to text (for reports and masking inspection).</summary>
-    string Decode(ReadOnlySpan<int> ids);
 }

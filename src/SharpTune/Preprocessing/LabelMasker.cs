@@ -1,3 +1,5 @@
+using SharpTune.Text;
+
 namespace SharpTune.Preprocessing;
 
 /// <summary>

@@ -1,4 +1,5 @@
 using SharpTune.Data.Sft;
+using SharpTune.Text;
 
 namespace SharpTune.Preprocessing;
 
@@ -19,7 +20,7 @@ public sealed record MaskingInspection(int Index, string Source, int Masked, int
 public static class MaskingInspector
 {
     /// <summary>Inspects one processed sample of <paramref name="record"/>.</summary>
-    public static MaskingInspection Inspect(SftRecord record, ReadOnlySpan<int> ids, ReadOnlySpan<int> labels, ITokenEncoder encoder, PreprocessOptions options)
+    public static MaskingInspection Inspect(SftRecord record, ReadOnlySpan<int> ids, ReadOnlySpan<int> labels, ITextTokenizer tokenizer, PreprocessOptions options)
     {
         var runs = new List<(int Start, int End)>();
         for (int t = 0; t < labels.Length; t++)
@@ -31,12 +32,12 @@ public static class MaskingInspector
         }
         int supervised = runs.Sum(r => r.End - r.Start);
         var texts = new List<string>();
-        foreach (var (s, e) in runs) texts.Add(encoder.Decode(ids[s..e]));
-        string? problem = options.TrainOnPrompt ? null : Check(record, runs, ids, texts, encoder, options);
+        foreach (var (s, e) in runs) texts.Add(tokenizer.Decode(ids[s..e], skipSpecialTokens: false));
+        string? problem = options.TrainOnPrompt ? null : Check(record, runs, ids, texts, tokenizer, options);
         return new MaskingInspection(record.Index, record.Source, labels.Length - supervised, supervised, string.Join(" ⏐ ", texts), problem);
     }
 
-    private static string? Check(SftRecord record, List<(int Start, int End)> runs, ReadOnlySpan<int> ids, List<string> texts, ITokenEncoder encoder, PreprocessOptions options)
+    private static string? Check(SftRecord record, List<(int Start, int End)> runs, ReadOnlySpan<int> ids, List<string> texts, ITextTokenizer tokenizer, PreprocessOptions options)
     {
         var answers = Answers(record, options);
         if (runs.Count != answers.Count)
@@ -45,18 +46,18 @@ public static class MaskingInspector
         {
             var (s, e) = runs[i];
             string text = texts[i];
-            bool endsWithSpecial = encoder.SpecialIds.Contains(ids[e - 1]);
-            bool wantEnd = options.TrainOnEot && record.Kind == SftRecordKind.Conversation || record.Kind != SftRecordKind.Conversation && options.CompletionEos && encoder.EosId is not null;
+            bool endsWithSpecial = tokenizer.SpecialIds.Contains(ids[e - 1]);
+            bool wantEnd = options.Prompt.TrainOnEot && record.Kind == SftRecordKind.Conversation || record.Kind != SftRecordKind.Conversation && options.Prompt.CompletionEos && tokenizer.EosId is not null;
             string body = text;
             if (endsWithSpecial)
             {
-                if (!wantEnd) return $"answer {i + 1} supervises the special token {encoder.Decode(ids[(e - 1)..e])} although train_on_eot is off";
-                body = encoder.Decode(ids[s..(e - 1)]);
+                if (!wantEnd) return $"answer {i + 1} supervises the special token {tokenizer.Decode(ids[(e - 1)..e], skipSpecialTokens: false)} although train_on_eot is off";
+                body = tokenizer.Decode(ids[s..(e - 1)], skipSpecialTokens: false);
             }
             else if (wantEnd)
                 return $"answer {i + 1} is not followed by a supervised end-of-turn token (supervised: {Quote(text)})";
             body = body.Trim();
-            if (options.ThinkBlock == ThinkBlockPlacement.Answer && body.StartsWith("<think>", StringComparison.Ordinal))
+            if (options.Prompt.ThinkBlock == ThinkBlockPlacement.Answer && body.StartsWith("<think>", StringComparison.Ordinal))
             {
                 int close = body.IndexOf("</think>", StringComparison.Ordinal);
                 if (close >= 0) body = body[(close + "</think>".Length)..].Trim();

@@ -11,8 +11,9 @@ namespace SharpTune.Preprocessing;
 /// A content-addressed store of tokenized datasets under <c>.cache/preprocessed/&lt;key&gt;/</c>. The key hashes every
 /// input that can change the tokens: the data file bytes, tokenizer.json and tokenizer_config.json bytes, the
 /// template text, every preprocessing option, and <see cref="PipelineVersion"/>. An entry holds <c>data.bin</c>
-/// (binary layout below), <c>manifest.json</c> (all key components and the SHA-256 of data.bin) and <c>report.jsonl</c>
-/// (one line per truncated, dropped or mismatched sample). Entries are
+/// (binary layout below), <c>manifest.json</c> (all key components and the SHA-256 of data.bin), <c>report.jsonl</c>
+/// (one line per truncated, dropped or mismatched sample) and <c>prompt_settings.json</c> (the
+/// <see cref="PromptSettings"/> the samples were rendered with, see <see cref="PromptSettingsFile"/>). Entries are
 /// written into a temporary folder and renamed; a corrupted or partial entry fails its checksum and is rebuilt.
 /// </summary>
 public sealed class PreprocessCache
@@ -79,8 +80,11 @@ public sealed class PreprocessCache
         }
     }
 
-    /// <summary>Stores <paramref name="dataset"/> under <paramref name="key"/> with a manifest describing its inputs.</summary>
-    public void Save(string key, TokenizedDataset dataset, JsonObject manifest, IEnumerable<string>? reportLines = null)
+    /// <summary>
+    /// Stores <paramref name="dataset"/> under <paramref name="key"/> with a manifest describing its inputs, and the
+    /// prompt settings it was rendered with when given.
+    /// </summary>
+    public void Save(string key, TokenizedDataset dataset, JsonObject manifest, IEnumerable<string>? reportLines = null, PromptSettings? promptSettings = null)
     {
         Directory.CreateDirectory(Root);
         var final = EntryPath(key);
@@ -96,6 +100,7 @@ public sealed class PreprocessCache
             manifest["tokens"] = dataset.TokenCount;
             manifest["data_sha256"] = Convert.ToHexStringLower(SHA256.HashData(bytes));
             File.WriteAllLines(Path.Combine(tmp, "report.jsonl"), reportLines ?? []);
+            if (promptSettings is not null) File.WriteAllText(Path.Combine(tmp, PromptSettingsFile.FileName), PromptSettingsFile.ToJson(promptSettings));
             File.WriteAllText(Path.Combine(tmp, "manifest.json"), manifest.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
             if (Directory.Exists(final)) Directory.Delete(final, recursive: true);
             Directory.Move(tmp, final);

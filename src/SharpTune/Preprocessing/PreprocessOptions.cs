@@ -1,3 +1,5 @@
+using SharpTune.IO;
+
 namespace SharpTune.Preprocessing;
 
 /// <summary>What to do with a sample longer than <see cref="PreprocessOptions.CutoffLen"/>.</summary>
@@ -16,19 +18,17 @@ public enum TruncationMode
     Error,
 }
 
-/// <summary>Where Qwen3's empty <c>&lt;think&gt;\n\n&lt;/think&gt;\n\n</c> block before the final answer belongs.</summary>
-public enum ThinkBlockPlacement
+/// <summary>
+/// Every option that changes how records become tokens: the <see cref="Prompt"/> settings (what a prompt looks like)
+/// and the masking and truncation options. The cache key is the canonical JSON of the whole record
+/// (<see cref="CanonicalJson"/>), so every property, including one added later, is part of it. Not sealed only so
+/// that a test can add a property and see the key change.
+/// </summary>
+public record PreprocessOptions
 {
-    /// <summary>Part of the prompt: the inference prompt is rendered with <c>enable_thinking=false</c>, which ends with the block.</summary>
-    Prompt,
+    /// <summary>What prompts look like: template, system prompt, template kwargs, think block, end of turn.</summary>
+    public PromptSettings Prompt { get; init; } = new();
 
-    /// <summary>Part of the supervised answer: the model learns to emit the empty block itself.</summary>
-    Answer,
-}
-
-/// <summary>Every option that changes how records become tokens; all of them are part of the cache key.</summary>
-public sealed record PreprocessOptions
-{
     /// <summary>Maximum tokens per sample (<c>cutoff_len</c>).</summary>
     public int CutoffLen { get; init; } = 1024;
 
@@ -41,21 +41,6 @@ public sealed record PreprocessOptions
     /// <summary>Supervise only the last assistant turn (<c>mask_history</c>).</summary>
     public bool MaskHistory { get; init; }
 
-    /// <summary>Supervise the end-of-turn token after each answer (<c>train_on_eot</c>).</summary>
-    public bool TrainOnEot { get; init; } = true;
-
-    /// <summary>Where the Qwen3 empty think block belongs (<c>think_block</c>).</summary>
-    public ThinkBlockPlacement ThinkBlock { get; init; } = ThinkBlockPlacement.Prompt;
-
     /// <summary>Count and report render mismatches instead of failing (<c>allow_render_mismatch</c>).</summary>
     public bool AllowRenderMismatch { get; init; }
-
-    /// <summary>System prompt for records that carry none (<c>default_system</c>); null leaves the template's own default.</summary>
-    public string? DefaultSystem { get; init; }
-
-    /// <summary>Append EOS after completion-format answers (<c>completion_eos</c>).</summary>
-    public bool CompletionEos { get; init; } = true;
-
-    /// <summary>Extra template variables (<c>template_kwargs</c>, e.g. <c>enable_thinking</c>).</summary>
-    public IReadOnlyDictionary<string, object?> TemplateKwargs { get; init; } = new Dictionary<string, object?>();
 }

@@ -3,36 +3,10 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using SharpTune.Data.Sft;
+using SharpTune.IO;
+using SharpTune.Text;
 
 namespace SharpTune.Preprocessing;
-
-/// <summary>Everything a preprocessing run depends on; all of it goes into the cache key.</summary>
-public sealed record PreprocessInputs
-{
-    /// <summary>The dataset file (JSON array or JSONL).</summary>
-    public required string DataPath { get; init; }
-
-    /// <summary>How to read it; null detects the format from the keys.</summary>
-    public DatasetDescription? Description { get; init; }
-
-    /// <summary>Bytes of tokenizer.json.</summary>
-    public required byte[] TokenizerJson { get; init; }
-
-    /// <summary>Bytes of tokenizer_config.json (empty when there is none).</summary>
-    public required byte[] TokenizerConfigJson { get; init; }
-
-    /// <summary>The chat template's source text (or the built-in name's text).</summary>
-    public required string TemplateText { get; init; }
-
-    /// <summary>The renderer compiled from <see cref="TemplateText"/>.</summary>
-    public required IChatRenderer Renderer { get; init; }
-
-    /// <summary>The tokenizer.</summary>
-    public required ITokenEncoder Encoder { get; init; }
-
-    /// <summary>Masking, truncation and template options.</summary>
-    public required PreprocessOptions Options { get; init; }
-}
 
 /// <summary>The outcome of <see cref="PreprocessPipeline.Run"/>.</summary>
 /// <param name="Dataset">The tokenized samples.</param>
@@ -49,26 +23,13 @@ public sealed record PreprocessReportSummary(int Records, int Kept, int Truncate
 /// <summary>Loads records, tokenizes them through the cache, and writes the per-sample report beside the entry.</summary>
 public static class PreprocessPipeline
 {
-    /// <summary>The options as canonical JSON (fixed key order), as hashed into the cache key.</summary>
-    public static string CanonicalOptions(PreprocessOptions o, DatasetDescription? d)
-    {
-        var node = new JsonObject
-        {
-            ["cutoff_len"] = o.CutoffLen,
-            ["truncation"] = o.Truncation.ToString().ToLowerInvariant(),
-            ["train_on_prompt"] = o.TrainOnPrompt,
-            ["mask_history"] = o.MaskHistory,
-            ["train_on_eot"] = o.TrainOnEot,
-            ["think_block"] = o.ThinkBlock.ToString().ToLowerInvariant(),
-            ["allow_render_mismatch"] = o.AllowRenderMismatch,
-            ["default_system"] = o.DefaultSystem,
-            ["completion_eos"] = o.CompletionEos,
-            ["template_kwargs"] = new JsonObject(o.TemplateKwargs.OrderBy(kv => kv.Key, StringComparer.Ordinal)
-                .Select(kv => KeyValuePair.Create(kv.Key, JsonSerializer.SerializeToNode(kv.Value)))),
-            ["dataset_description"] = d is null ? null : JsonSerializer.SerializeToNode(d),
-        };
-        return node.ToJsonString();
-    }
+    /// <summary>
+    /// The options as hashed into the cache key: the canonical JSON (<see cref="CanonicalJson"/>) of the whole
+    /// <see cref="PreprocessOptions"/> record, prompt settings included, and of the dataset description, by
+    /// reflection, so an option added to either record is part of the key without anyone listing it here.
+    /// </summary>
+    public static string CanonicalOptions(PreprocessOptions o, DatasetDescription? d) =>
+        CanonicalJson.Serialize(new Dictionary<string, object?> { ["preprocess_options"] = o, ["dataset_description"] = d });
 
     /// <summary>Runs preprocessing, reusing a valid cache entry unless <paramref name="rebuild"/>.</summary>
     public static PreprocessResult Run(PreprocessInputs inputs, PreprocessCache cache, bool rebuild, Action<string>? log = null)
@@ -93,7 +54,7 @@ public static class PreprocessPipeline
                 return new PreprocessResult(cached, summary, key, true, cache.EntryPath(key), sw.Elapsed.TotalSeconds);
         }
         var records = SftDatasetReader.Read(inputs.DataPath, inputs.Description);
-        var (dataset, report) = new SftPreprocessor(inputs.Renderer, inputs.Encoder, inputs.Options).Process(records);
+        var (dataset, report) = new SftPreprocessor(inputs.Renderer, inputs.Tokenizer, inputs.Options).Process(records);
         var s = new PreprocessReportSummary(report.Records, report.Kept, report.Truncated, report.Dropped, report.RenderMismatches, report.SupervisedTokens, report.MaskedTokens);
         var manifest = new JsonObject
         {
@@ -108,7 +69,9 @@ public static class PreprocessPipeline
             ["options"] = JsonNode.Parse(options),
             ["report"] = JsonSerializer.SerializeToNode(s),
         };
-        cache.Save(key, dataset, manifest, ReportLines(report));
+        // The entry records the prompt settings with the template text it rendered with, for inference to reuse.
+        var prompt = inputs.Options.Prompt with { TemplateSource = inputs.Options.Prompt.TemplateSource ?? inputs.TemplateText };
+        cache.Save(key, dataset, manifest, ReportLines(report), prompt);
         return new PreprocessResult(dataset, s, key, false, cache.EntryPath(key), sw.Elapsed.TotalSeconds);
     }
 

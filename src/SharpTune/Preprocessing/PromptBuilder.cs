@@ -1,4 +1,5 @@
 using SharpTune.Data.Sft;
+using SharpTune.Text;
 
 namespace SharpTune.Preprocessing;
 
@@ -18,20 +19,23 @@ public sealed record TrainingRender(string Text, CharSpan[] Answers, string? Pro
 public sealed class PromptBuilder
 {
     private readonly IChatRenderer _renderer;
-    private readonly PreprocessOptions _options;
+    private readonly PromptSettings _settings;
     private readonly IReadOnlyDictionary<string, object?> _kwargs;
 
-    /// <summary>Creates a builder over a renderer and the preprocessing options.</summary>
-    public PromptBuilder(IChatRenderer renderer, PreprocessOptions options)
+    /// <summary>
+    /// Creates a builder over a renderer (the template that <paramref name="settings"/> name, compiled) and the
+    /// prompt settings; training and inference both build one this way.
+    /// </summary>
+    public PromptBuilder(IChatRenderer renderer, PromptSettings settings)
     {
         _renderer = renderer;
-        _options = options;
-        var kwargs = new Dictionary<string, object?>(options.TemplateKwargs);
+        _settings = settings;
+        var kwargs = new Dictionary<string, object?>(settings.TemplateKwargs);
         // think_block=prompt: the empty think block is rendered by the generation prompt (enable_thinking=false),
         // so it ends the prompt; think_block=answer: the prompt stops at the assistant header and the block is answer.
-        bool wanted = options.ThinkBlock == ThinkBlockPlacement.Answer;
+        bool wanted = settings.ThinkBlock == ThinkBlockPlacement.Answer;
         if (kwargs.TryGetValue("enable_thinking", out var given) && given is bool b && b != wanted)
-            throw new UserException($"template_kwargs.enable_thinking={b.ToString().ToLowerInvariant()} contradicts think_block={options.ThinkBlock.ToString().ToLowerInvariant()} (think_block=prompt renders with enable_thinking=false, think_block=answer with true)");
+            throw new UserException($"template_kwargs.enable_thinking={b.ToString().ToLowerInvariant()} contradicts think_block={settings.ThinkBlock.ToString().ToLowerInvariant()} (think_block=prompt renders with enable_thinking=false, think_block=answer with true)");
         kwargs["enable_thinking"] = wanted;
         _kwargs = kwargs;
     }
@@ -50,8 +54,14 @@ public sealed class PromptBuilder
         _ => _renderer.Render(Messages(record, ExcludeFinalAnswer(record)), addGenerationPrompt: true, _kwargs),
     };
 
-    /// <summary>Renders a record for training and locates its answers.</summary>
-    public TrainingRender RenderTraining(SftRecord record)
+    /// <summary>The settings the builder renders with.</summary>
+    public PromptSettings Settings => _settings;
+
+    /// <summary>
+    /// Renders a record for training and locates its answers: every assistant turn's, or only the final one's when
+    /// <paramref name="finalAnswerOnly"/> (<c>mask_history</c>).
+    /// </summary>
+    public TrainingRender RenderTraining(SftRecord record, bool finalAnswerOnly = false)
     {
         switch (record.Kind)
         {
@@ -74,7 +84,7 @@ public sealed class PromptBuilder
         {
             if (record.Turns[t].Role != "assistant") continue;
             bool last = t == record.Turns.Count - 1;
-            if (!last && _options.MaskHistory && !_options.TrainOnPrompt) continue;
+            if (!last && finalAnswerOnly) continue;
             var prefixMessages = Messages(record, t);
             var prompt = _renderer.Render(prefixMessages, addGenerationPrompt: true, _kwargs);
             int common = CommonPrefixLength(prompt, text);
@@ -100,7 +110,7 @@ public sealed class PromptBuilder
     public IReadOnlyList<RenderMessage> Messages(SftRecord record, int turnCount)
     {
         var list = new List<RenderMessage>(turnCount + 1);
-        var system = record.System ?? _options.DefaultSystem;
+        var system = record.System ?? _settings.DefaultSystem;
         if (system is not null) list.Add(new RenderMessage("system", system));
         for (int i = 0; i < turnCount; i++) list.Add(new RenderMessage(record.Turns[i].Role, record.Turns[i].Content));
         return list;

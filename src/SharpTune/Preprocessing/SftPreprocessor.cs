@@ -1,4 +1,5 @@
 using SharpTune.Data.Sft;
+using SharpTune.Text;
 
 namespace SharpTune.Preprocessing;
 
@@ -11,18 +12,18 @@ namespace SharpTune.Preprocessing;
 public sealed class SftPreprocessor
 {
     private readonly PromptBuilder _builder;
-    private readonly ITokenEncoder _encoder;
+    private readonly ITextTokenizer _tokenizer;
     private readonly IChatRenderer _renderer;
     private readonly PreprocessOptions _options;
 
     /// <summary>Creates a preprocessor.</summary>
-    public SftPreprocessor(IChatRenderer renderer, ITokenEncoder encoder, PreprocessOptions options)
+    public SftPreprocessor(IChatRenderer renderer, ITextTokenizer tokenizer, PreprocessOptions options)
     {
         if (options.CutoffLen < 2) throw new UserException($"cutoff_len must be at least 2, got {options.CutoffLen}");
         _renderer = renderer;
-        _encoder = encoder;
+        _tokenizer = tokenizer;
         _options = options;
-        _builder = new PromptBuilder(renderer, options);
+        _builder = new PromptBuilder(renderer, options.Prompt);
     }
 
     /// <summary>The prompt builder, shared with inference.</summary>
@@ -112,7 +113,7 @@ public sealed class SftPreprocessor
 
     private Sample LeftTruncate(SftRecord record, int[] ids, int[] labels, int finalStart, int original, string before, List<PreprocessEvent> events)
     {
-        int keepBos = _encoder.BosId is int bos && ids.Length > 0 && ids[0] == bos ? 1 : 0;
+        int keepBos = _tokenizer.BosId is int bos && ids.Length > 0 && ids[0] == bos ? 1 : 0;
         int budget = _options.CutoffLen - keepBos;
         int answerLength = ids.Length - finalStart;
         if (answerLength > budget)
@@ -123,7 +124,7 @@ public sealed class SftPreprocessor
         if (keepBos == 1) { newIds[0] = ids[0]; newLabels[0] = labels[0]; }
         Array.Copy(ids, keepBos + cut, newIds, keepBos, budget);
         Array.Copy(labels, keepBos + cut, newLabels, keepBos, budget);
-        var removedText = _encoder.Decode(ids.AsSpan(keepBos, cut));
+        var removedText = _tokenizer.Decode(ids.AsSpan(keepBos, cut), skipSpecialTokens: false);
         events.Add(new PreprocessEvent(record.Index, record.Source, "truncated", original, newIds.Length,
             $"{before}dropped {cut} tokens from the start{(keepBos == 1 ? " (after BOS)" : "")}: {Preview(removedText)}"));
         return new Sample(newIds, newLabels, events, finalStart - cut);
@@ -137,18 +138,18 @@ public sealed class SftPreprocessor
 
     private (int[] Ids, int[] Labels, int FinalStart, TrainingRender Render) Tokenize(SftRecord record)
     {
-        var render = _builder.RenderTraining(record);
-        var (ids, offsets) = _encoder.Encode(render.Text);
-        bool appendEos = _options.CompletionEos && _encoder.EosId is int
+        var render = _builder.RenderTraining(record, finalAnswerOnly: _options.MaskHistory && !_options.TrainOnPrompt);
+        var (ids, offsets) = _tokenizer.EncodeWithOffsets(render.Text);
+        bool appendEos = _options.Prompt.CompletionEos && _tokenizer.EosId is int
             && (record.Kind != SftRecordKind.Conversation || _renderer.IsCompletion);
         var labels = new int[ids.Length + (appendEos ? 1 : 0)];
         if (_options.TrainOnPrompt)
             ids.AsSpan().CopyTo(labels);
         else
-            LabelMasker.Mask(ids, offsets, render.Text, render.Answers, _encoder.SpecialIds, _options.TrainOnEot, labels.AsSpan(0, ids.Length));
+            LabelMasker.Mask(ids, offsets, render.Text, render.Answers, _tokenizer.SpecialIds, _options.Prompt.TrainOnEot, labels.AsSpan(0, ids.Length));
         if (appendEos)
         {
-            ids = [.. ids, _encoder.EosId!.Value];
+            ids = [.. ids, _tokenizer.EosId!.Value];
             labels[^1] = ids[^1];
         }
         // The final answer starts at the first token overlapping its span.
@@ -164,11 +165,11 @@ public sealed class SftPreprocessor
     private PreprocessEvent? CheckParity(SftRecord record, TrainingRender render, int[] ids, int finalStart)
     {
         if (render.Prompt is null || finalStart < 0) return null;
-        var promptIds = _encoder.Encode(render.Prompt).Ids;
+        var promptIds = _tokenizer.EncodeWithOffsets(render.Prompt).Ids;
         int n = Math.Min(promptIds.Length, finalStart);
         int diff = promptIds.AsSpan(0, n).CommonPrefixLength(ids.AsSpan(0, n));
         if (diff == n && promptIds.Length == finalStart) return null;
-        string Side(ReadOnlySpan<int> s) => diff < s.Length ? Preview(_encoder.Decode(s.Slice(diff, Math.Min(8, s.Length - diff)))) : "(end)";
+        string Side(ReadOnlySpan<int> s) => diff < s.Length ? Preview(_tokenizer.Decode(s.Slice(diff, Math.Min(8, s.Length - diff)), skipSpecialTokens: false)) : "(end)";
         var detail = $"{record.Source}: render mismatch — the inference prompt tokenizes differently from the training sample before its answer, at token {diff}: " +
             $"training has {Side(ids.AsSpan(0, finalStart))}, inference prompt has {Side(promptIds)}" +
             (render.PromptIsPrefix ? "" : " (the generation-prompt render is not a prefix of the training render)") +

@@ -2,6 +2,7 @@ using System.Text.Json;
 using SharpTune.IO;
 using SharpTune.Models;
 using SharpTune.Models.Safetensors;
+using SharpTune.Preprocessing;
 
 namespace SharpTune.Training;
 
@@ -11,7 +12,8 @@ namespace SharpTune.Training;
 /// <c>model.safetensors</c>, a Hugging Face checkpoint), AdamW's moments in <c>optimizer.safetensors</c>
 /// (<c>NAME.exp_avg</c>, <c>NAME.exp_avg_sq</c>) and <c>trainer_state.json</c> (mode, step, seed, hyper-parameters).
 /// Everything is fp32 and exact, so a run resumed from a checkpoint continues bit for bit as the uninterrupted run
-/// would. The folder is written under a temporary name and appears complete or not at all.
+/// would. With the prompt settings of the data it was trained on, the folder also holds <c>prompt_settings.json</c>
+/// (<see cref="PromptSettingsFile"/>), from which inference renders prompts as training did. The folder is written under a temporary name and appears complete or not at all.
 /// </summary>
 public static class TrainingCheckpoint
 {
@@ -26,8 +28,11 @@ public static class TrainingCheckpoint
 
     private const int FormatVersion = 1;
 
-    /// <summary>Writes <paramref name="trainer"/>'s state into the new folder <paramref name="directory"/>.</summary>
-    public static void Save(string directory, Trainer trainer, string? baseModelPath = null)
+    /// <summary>
+    /// Writes <paramref name="trainer"/>'s state into the new folder <paramref name="directory"/>, with
+    /// <paramref name="promptSettings"/> (the preprocessed data's, template text resolved) as <c>prompt_settings.json</c> when given.
+    /// </summary>
+    public static void Save(string directory, Trainer trainer, string? baseModelPath = null, PromptSettings? promptSettings = null)
     {
         var model = trainer.Model;
         AtomicDirectory.Create(directory, tmp =>
@@ -64,8 +69,16 @@ public static class TrainingCheckpoint
                     ["type"] = trainer.Schedule.Type.ToString().ToLowerInvariant(), ["warmup_steps"] = trainer.Schedule.WarmupSteps, ["total_steps"] = trainer.Schedule.TotalSteps,
                 },
             };
+            if (promptSettings is not null) PromptSettingsFile.Write(Path.Combine(tmp, PromptSettingsFile.FileName), promptSettings);
             AtomicFile.WriteAllText(Path.Combine(tmp, StateFile), JsonSerializer.Serialize(state, new JsonSerializerOptions { WriteIndented = true }) + "\n");
         });
+    }
+
+    /// <summary>The prompt settings saved in checkpoint <paramref name="directory"/>, or null when it was saved without them.</summary>
+    public static PromptSettings? LoadPromptSettings(string directory)
+    {
+        var path = Path.Combine(directory, PromptSettingsFile.FileName);
+        return File.Exists(path) ? PromptSettingsFile.Read(path) : null;
     }
 
     /// <summary>

@@ -4,6 +4,10 @@ using SharpTune.Cli.Commands;
 using SharpTune.Engine;
 using SharpTune.Inference;
 using SharpTune.Models;
+using SharpTune.Preprocessing;
+using SharpTune.Tests.Inference;
+using SharpTune.Tests.Preprocessing;
+using SharpTune.Text;
 using SharpTune.Tests.Models;
 using SharpTune.Tests.Support;
 
@@ -15,39 +19,31 @@ public sealed class GenerateCommandTests
     private static readonly ModelConfig Config = RandomModels.Config(ModelArchitecture.Qwen3, tied: true, vocab: 53) with { EosTokenIds = [52] };
     private static readonly InMemoryTensorSource Weights = RandomModels.Weights(Config, 9, bf16: false);
 
-    /// <summary>One character per id ('a' + id % 26); encodes lowercase letters back to ids.</summary>
-    private sealed class LetterCodec : IPromptCodec
+    /// <summary>An in-memory model folder: the random model, a letter tokenizer (optional) and a C# ChatML template.</summary>
+    private sealed class Folder(LetterTokenizer? tokenizer) : IModelFolder
     {
-        public string Decode(ReadOnlySpan<int> ids)
-        {
-            var c = new char[ids.Length];
-            for (int i = 0; i < ids.Length; i++) c[i] = (char)('a' + ids[i] % 26);
-            return new string(c);
-        }
-
-        public int[] Encode(string text, bool addSpecialTokens) =>
-            (addSpecialTokens ? [50] : Array.Empty<int>()).Concat(text.Where(char.IsLetter).Select(ch => ch - 'a')).ToArray();
-
-        public string RenderChat(string userMessage) => "u" + userMessage + "a";
+        public string Path => "in-memory";
+        public ModelConfig Config => GenerateCommandTests.Config;
+        public ITensorSource Weights => GenerateCommandTests.Weights;
+        public ITextTokenizer? Tokenizer => tokenizer;
+        public IReadOnlyList<int> EosTokenIds => Config.EosTokenIds;
+        public IChatRenderer ChatRenderer(PromptSettings settings) => new FakeChatMl();
+        public void Dispose() { } // the weights are shared by the tests
     }
 
-    private sealed class Folder(bool tokenizer) : IModelFolder
-    {
-        public ModelConfig LoadConfig(string dir) => Config;
-        public ITensorSource OpenWeights(string dir) => Weights;
-        public IPromptCodec? OpenTokenizer(string dir) => tokenizer ? new LetterCodec() : null;
-    }
+    private static (int Code, string Out, string Err) Run(bool tokenizer, params string[] args) =>
+        Run(tokenizer ? new LetterTokenizer() : null, args);
 
-    private static (int Code, string Out, string Err) Run(bool tokenizer, params string[] args)
+    private static (int Code, string Out, string Err) Run(LetterTokenizer? tokenizer, params string[] args)
     {
-        var root = new CliCommand("sharptune", "t").Add(GenerateCommand.Create(new Folder(tokenizer)));
+        var root = new CliCommand("sharptune", "t").Add(GenerateCommand.Create(_ => new Folder(tokenizer)));
         var o = new StringWriter();
         var e = new StringWriter();
         int code = new CliApp(root).Run(["generate", "--model", TestEnvironment.RepoRoot, .. args], o, e, new StringReader(""));
         return (code, o.ToString(), e.ToString());
     }
 
-    private static IReadOnlyList<GenerationResult> Expected(int[][] prompts, GenerationOptions options, ITokenDecoder? decoder)
+    private static IReadOnlyList<GenerationResult> Expected(int[][] prompts, GenerationOptions options, ITextTokenizer? decoder)
     {
         using var backend = KernelFactory.CreateCpu();
         using var weights = DecoderWeights.Load(Config, Weights, backend);
@@ -90,11 +86,15 @@ public sealed class GenerateCommandTests
     [Fact]
     public void Text_prompts_chat_and_stop_strings_go_through_the_tokenizer()
     {
-        var codec = new LetterCodec();
-        var ids = codec.Encode(codec.RenderChat("hello"), addSpecialTokens: true);
+        var codec = new LetterTokenizer();
+        // The chat prompt is the user turn rendered by the folder's template with the generation prompt (think block closed).
+        const string chatPrompt = "<|im_start|>user\nhello<|im_end|>\n<|im_start|>assistant\n<think>\n\n</think>\n\n";
+        var ids = codec.Encode(chatPrompt, addSpecialTokens: true);
         var free = Expected([ids], new GenerationOptions { MaxNewTokens = 8, EosTokenIds = [52] }, codec)[0];
-        var (code, output, err) = Run(true, "--prompt", "hello", "--chat", "--add-special-tokens", "--max-new-tokens", "8");
+        var spy = new LetterTokenizer();
+        var (code, output, err) = Run(spy, "--prompt", "hello", "--chat", "--add-special-tokens", "--max-new-tokens", "8");
         Assert.Equal(0, code);
+        Assert.Equal([chatPrompt], spy.EncodedTexts);
         var line = Lines(output).Single();
         Assert.Equal(free.Ids, line.GetProperty("ids").EnumerateArray().Select(e => e.GetInt32()).ToArray());
         Assert.Equal(free.Text, line.GetProperty("text").GetString());

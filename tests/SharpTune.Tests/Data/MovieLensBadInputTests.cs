@@ -89,7 +89,7 @@ public class MovieLensBadInputTests
         Assert.Equal("[]\n", File.ReadAllText(Path.Combine(f.Out, "train.json")));
         Assert.Equal("[]\n", File.ReadAllText(Path.Combine(f.Out, "eval.json")));
         Assert.Equal("", File.ReadAllText(Path.Combine(f.Out, "test_raw.jsonl")));
-        Assert.Contains("train             0            0            0       -  train.json", s.ToTable());
+        Assert.Contains("train             0            0            0       -  train.json", SharpTune.Cli.Commands.PrepareCommands.SummaryTable(s));
     }
 
     [Fact]

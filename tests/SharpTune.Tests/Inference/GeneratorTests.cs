@@ -26,17 +26,6 @@ public sealed class GeneratorTests : IDisposable
         _backend.Dispose();
     }
 
-    /// <summary>Maps id i to the letter 'a' + i % 26, so stop strings can be placed on known ids.</summary>
-    private sealed class LetterDecoder : ITokenDecoder
-    {
-        public string Decode(ReadOnlySpan<int> ids)
-        {
-            var chars = new char[ids.Length];
-            for (int i = 0; i < ids.Length; i++) chars[i] = (char)('a' + ids[i] % 26);
-            return new string(chars);
-        }
-    }
-
     private static readonly int[][] Prompts = [[1, 2, 3, 4, 5, 6, 7], [8, 9], [10, 11, 12, 13]];
 
     [Fact]
@@ -89,19 +78,19 @@ public sealed class GeneratorTests : IDisposable
     {
         using var gen = new Generator(_model, maxBatch: 3, maxLength: 24);
         var free = gen.Generate(Prompts, new GenerationOptions { MaxNewTokens = 9 });
-        var decoder = new LetterDecoder();
+        var decoder = new LetterTokenizer();
 
         int eosId = free[0].Ids[3];
         var eos = gen.Generate(Prompts, new GenerationOptions { MaxNewTokens = 9, EosTokenIds = [eosId] }, decoder);
         int firstEos = free[0].Ids.ToList().IndexOf(eosId);
         Assert.Equal(FinishReason.Eos, eos[0].FinishReason);
         Assert.Equal(free[0].Ids.Take(firstEos + 1), eos[0].Ids);
-        Assert.Equal(decoder.Decode(free[0].Ids.Take(firstEos).ToArray()), eos[0].Text);
+        Assert.Equal(decoder.Decode(free[0].Ids.Take(firstEos).ToArray(), skipSpecialTokens: true), eos[0].Text);
 
         // A stop string made of generated tokens 2..3 of prompt 1: generation stops after token 3, text cut before it.
-        string stop = decoder.Decode(free[1].Ids.Skip(2).Take(2).ToArray());
+        string stop = decoder.Decode(free[1].Ids.Skip(2).Take(2).ToArray(), skipSpecialTokens: true);
         var stopped = gen.Generate(Prompts, new GenerationOptions { MaxNewTokens = 9, StopStrings = [stop] }, decoder);
-        var fullText = decoder.Decode(free[1].Ids.ToArray());
+        var fullText = decoder.Decode(free[1].Ids.ToArray(), skipSpecialTokens: true);
         int at = fullText.IndexOf(stop, StringComparison.Ordinal);
         Assert.Equal(FinishReason.Stop, stopped[1].FinishReason);
         Assert.Equal(free[1].Ids.Take(at + stop.Length), stopped[1].Ids);

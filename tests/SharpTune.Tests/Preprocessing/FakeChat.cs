@@ -1,5 +1,6 @@
 using System.Text;
 using SharpTune.Preprocessing;
+using SharpTune.Text;
 
 namespace SharpTune.Tests.Preprocessing;
 
@@ -29,7 +30,7 @@ internal sealed class FakeChatMl(string? injectIntoGenerationPrompt = null) : IC
 }
 
 /// <summary>One token per character, special tokens whole; optional BOS id 1.</summary>
-internal sealed class FakeCharEncoder(bool withBos = false) : ITokenEncoder
+internal sealed class FakeCharTokenizer(bool withBos = false) : ITextTokenizer
 {
     private static readonly string[] Specials = ["<s>", "<|im_start|>", "<|im_end|>", "</s>"];
 
@@ -37,7 +38,18 @@ internal sealed class FakeCharEncoder(bool withBos = false) : ITokenEncoder
     public int? BosId => withBos ? 1 : null;
     public int? EosId => 4;
 
-    public (int[] Ids, CharSpan[] Offsets) Encode(string text)
+    public int[] Encode(string text, bool addSpecialTokens)
+    {
+        var ids = EncodeWithOffsets(text).Ids;
+        return addSpecialTokens && withBos ? [1, .. ids] : ids;
+    }
+
+    public int? TokenToId(string token) =>
+        Array.IndexOf(Specials, token) is var s and >= 0 ? s + 1 : token.Length == 1 ? 1000 + token[0] : null;
+
+    public string? IdToToken(int id) => id >= 1000 ? ((char)(id - 1000)).ToString() : id >= 1 && id <= Specials.Length ? Specials[id - 1] : null;
+
+    public (int[] Ids, CharSpan[] Offsets) EncodeWithOffsets(string text)
     {
         var ids = new List<int>();
         var offsets = new List<CharSpan>();
@@ -61,10 +73,12 @@ internal sealed class FakeCharEncoder(bool withBos = false) : ITokenEncoder
         return ([.. ids], [.. offsets]);
     }
 
-    public string Decode(ReadOnlySpan<int> ids)
+    public string Decode(ReadOnlySpan<int> ids, bool skipSpecialTokens)
     {
         var sb = new StringBuilder();
-        foreach (var id in ids) sb.Append(id >= 1000 ? ((char)(id - 1000)).ToString() : Specials[id - 1]);
+        foreach (var id in ids)
+            if (id >= 1000) sb.Append((char)(id - 1000));
+            else if (!skipSpecialTokens) sb.Append(Specials[id - 1]);
         return sb.ToString();
     }
 }

@@ -1,4 +1,5 @@
 using SharpTune.Preprocessing;
+using SharpTune.Text;
 
 namespace SharpTune.Tests.Preprocessing;
 

@@ -12,7 +12,7 @@ public class PreprocessPipelineTests
         TokenizerConfigJson = "{}"u8.ToArray(),
         TemplateText = template,
         Renderer = new FakeChatMl(),
-        Encoder = new FakeCharEncoder(),
+        Tokenizer = new FakeCharTokenizer(),
         Options = options ?? new PreprocessOptions(),
     };
 
@@ -50,7 +50,7 @@ public class PreprocessPipelineTests
 
         Assert.NotEqual(first.Key, PreprocessPipeline.Run(Inputs(data, new PreprocessOptions { CutoffLen = 50 }), cache, false).Key);
         Assert.NotEqual(first.Key, PreprocessPipeline.Run(Inputs(data, template: "other"), cache, false).Key);
-        Assert.NotEqual(first.Key, PreprocessPipeline.Run(Inputs(data, new PreprocessOptions { TemplateKwargs = new Dictionary<string, object?> { ["x"] = 1 } }), cache, false).Key);
+        Assert.NotEqual(first.Key, PreprocessPipeline.Run(Inputs(data, new PreprocessOptions { Prompt = new PromptSettings { TemplateKwargs = new Dictionary<string, object?> { ["x"] = 1 } } }), cache, false).Key);
         File.AppendAllText(data, "\n");
         Assert.NotEqual(first.Key, PreprocessPipeline.Run(Inputs(data), cache, false).Key);
     }

@@ -1,5 +1,6 @@
 using SharpTune.Data.Sft;
 using SharpTune.Preprocessing;
+using SharpTune.Text;
 using SharpTune.Tests.Support;
 using SharpTune.Tests.Tokenization;
 using SharpTune.Text.Templates;
@@ -19,17 +20,17 @@ public class RealTemplatePreprocessingTests
         Turns = [new("user", SftRecordParser.AlpacaUserContent("Predict whether the user will like the candidate movie.", Input)), new("assistant", answer)],
     };
 
-    private static (SftPreprocessor P, TokenizerEncoder Enc) Setup(string tokenizer, string? template = null, PreprocessOptions? options = null)
+    private static (SftPreprocessor P, TextTokenizer Enc) Setup(string tokenizer, string? template = null, PreprocessOptions? options = null)
     {
         TokenizerOracle.Require();
         var path = TokenizerOracle.TokenizerPath(tokenizer);
         var stack = TextStack.Open(path, template);
-        var enc = (TokenizerEncoder)stack.Encoder;
+        var enc = stack.Tokenizer;
         return (new SftPreprocessor(stack.Renderer, enc, options ?? new PreprocessOptions()), enc);
     }
 
-    private static string Supervised(ITokenEncoder enc, int[] ids, int[] labels) =>
-        enc.Decode(ids.Where((_, i) => labels[i] != LabelMasker.IgnoreIndex).ToArray());
+    private static string Supervised(ITextTokenizer enc, int[] ids, int[] labels) =>
+        enc.Decode(ids.Where((_, i) => labels[i] != LabelMasker.IgnoreIndex).ToArray(), skipSpecialTokens: false);
 
     [Fact]
     public void Qwen3SupervisesOnlyTheAnswerAndImEndAndTheThinkBlockIsPrompt()
@@ -38,11 +39,11 @@ public class RealTemplatePreprocessingTests
         var s = p.ProcessOne(MovieLens());
         Assert.Empty(s.Events);
         Assert.Equal("No<|im_end|>", Supervised(enc, s.Ids, s.Labels));
-        var text = enc.Decode(s.Ids);
+        var text = enc.Decode(s.Ids, skipSpecialTokens: false);
         Assert.EndsWith("<|im_start|>assistant\n<think>\n\n</think>\n\nNo<|im_end|>\n", text);
         var prompt = p.Builder.InferencePrompt(MovieLens());
         Assert.EndsWith("<|im_start|>assistant\n<think>\n\n</think>\n\n", prompt);
-        Assert.Equal(enc.Encode(prompt).Ids, s.Ids[..s.FinalAnswerStart]);
+        Assert.Equal(enc.EncodeWithOffsets(prompt).Ids, s.Ids[..s.FinalAnswerStart]);
         Assert.Null(MaskingInspector.Inspect(MovieLens(), s.Ids, s.Labels, enc, new PreprocessOptions()).Problem);
     }
 
@@ -110,7 +111,7 @@ public class RealTemplatePreprocessingTests
             Assert.True(ds.Length(0) <= cutoff);
             Assert.Equal("No<|im_end|>", Supervised(enc, ds.InputIds(0).ToArray(), ds.Labels(0)));
             if (mode == TruncationMode.History)
-                Assert.Contains("User's last 2 watched movies:\n1. Heat (1995)", enc.Decode(ds.InputIds(0)));
+                Assert.Contains("User's last 2 watched movies:\n1. Heat (1995)", enc.Decode(ds.InputIds(0), skipSpecialTokens: false));
         }
     }
 

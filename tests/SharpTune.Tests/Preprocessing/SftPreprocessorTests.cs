@@ -17,13 +17,13 @@ public class SftPreprocessorTests
         return new SftRecord { Source = $"data.json[{index}]", Index = index, Kind = SftRecordKind.Conversation, System = system, Turns = turns };
     }
 
-    private static string Supervised(FakeCharEncoder enc, int[] ids, int[] labels) =>
-        enc.Decode(ids.Where((_, i) => labels[i] != LabelMasker.IgnoreIndex).ToArray());
+    private static string Supervised(FakeCharTokenizer enc, int[] ids, int[] labels) =>
+        enc.Decode(ids.Where((_, i) => labels[i] != LabelMasker.IgnoreIndex).ToArray(), skipSpecialTokens: false);
 
     [Fact]
     public void OnlyTheAnswerAndItsEndOfTurnAreSupervised()
     {
-        var enc = new FakeCharEncoder();
+        var enc = new FakeCharTokenizer();
         var p = new SftPreprocessor(new FakeChatMl(), enc, new PreprocessOptions());
         var s = p.ProcessOne(Record());
         Assert.Empty(s.Events);
@@ -31,23 +31,23 @@ public class SftPreprocessorTests
         // The inference prompt ends with the empty think block (think_block=prompt) and equals the training prefix.
         var prompt = p.Builder.InferencePrompt(Record());
         Assert.EndsWith("<|im_start|>assistant\n<think>\n\n</think>\n\n", prompt);
-        Assert.Equal(enc.Encode(prompt).Ids, s.Ids[..s.FinalAnswerStart]);
+        Assert.Equal(enc.EncodeWithOffsets(prompt).Ids, s.Ids[..s.FinalAnswerStart]);
     }
 
     [Fact]
     public void ThinkBlockAnswerSupervisesTheBlockAndTrainOnEotFalseDropsTheEndToken()
     {
-        var enc = new FakeCharEncoder();
-        var p = new SftPreprocessor(new FakeChatMl(), enc, new PreprocessOptions { ThinkBlock = ThinkBlockPlacement.Answer, TrainOnEot = false });
+        var enc = new FakeCharTokenizer();
+        var p = new SftPreprocessor(new FakeChatMl(), enc, new PreprocessOptions { Prompt = new PromptSettings { ThinkBlock = ThinkBlockPlacement.Answer, TrainOnEot = false } });
         var s = p.ProcessOne(Record());
         Assert.Equal("<think>\n\n</think>\n\nNo", Supervised(enc, s.Ids, s.Labels));
-        Assert.Throws<UserException>(() => new PromptBuilder(new FakeChatMl(), new PreprocessOptions { TemplateKwargs = new Dictionary<string, object?> { ["enable_thinking"] = true } }));
+        Assert.Throws<UserException>(() => new PromptBuilder(new FakeChatMl(), new PromptSettings { TemplateKwargs = new Dictionary<string, object?> { ["enable_thinking"] = true } }));
     }
 
     [Fact]
     public void MultiTurnSupervisesEveryAnswerUnlessMaskHistory()
     {
-        var enc = new FakeCharEncoder();
+        var enc = new FakeCharTokenizer();
         var record = Record("Yes", null, 0, ("hi", "  hello there "));
         var all = new SftPreprocessor(new FakeChatMl(), enc, new PreprocessOptions()).ProcessOne(record);
         Assert.Equal("hello there<|im_end|>Yes<|im_end|>", Supervised(enc, all.Ids, all.Labels));
@@ -60,7 +60,7 @@ public class SftPreprocessorTests
     [Fact]
     public void DefaultSystemAppliesInTrainingAndInferenceAlike()
     {
-        var p = new SftPreprocessor(new FakeChatMl(), new FakeCharEncoder(), new PreprocessOptions { DefaultSystem = "Default sys" });
+        var p = new SftPreprocessor(new FakeChatMl(), new FakeCharTokenizer(), new PreprocessOptions { Prompt = new PromptSettings { DefaultSystem = "Default sys" } });
         var r = Record(system: null);
         Assert.StartsWith("<|im_start|>system\nDefault sys<|im_end|>", p.Builder.RenderTraining(r).Text);
         Assert.StartsWith("<|im_start|>system\nDefault sys<|im_end|>", p.Builder.InferencePrompt(r));
@@ -70,7 +70,7 @@ public class SftPreprocessorTests
     [Fact]
     public void RenderMismatchFailsWithBothSidesOrIsCountedWhenAllowed()
     {
-        var enc = new FakeCharEncoder();
+        var enc = new FakeCharTokenizer();
         var bad = new FakeChatMl(injectIntoGenerationPrompt: "<|im_start|>user\nextra<|im_end|>\n");
         var e = Assert.Throws<UserException>(() => new SftPreprocessor(bad, enc, new PreprocessOptions()).ProcessOne(Record()));
         Assert.Contains("data.json[0]: render mismatch", e.Message);
@@ -86,7 +86,7 @@ public class SftPreprocessorTests
     [Fact]
     public void LeftTruncationKeepsTheAnswerAndBosAndCountsIt()
     {
-        var enc = new FakeCharEncoder(withBos: true);
+        var enc = new FakeCharTokenizer(withBos: true);
         var renderer = new PrefixRenderer("<s>", new FakeChatMl());
         var full = new SftPreprocessor(renderer, enc, new PreprocessOptions()).ProcessOne(Record());
         int cutoff = full.Ids.Length - 30;
@@ -105,7 +105,7 @@ public class SftPreprocessorTests
     [Fact]
     public void AnswerThatCannotFitIsDroppedAndCounted()
     {
-        var enc = new FakeCharEncoder();
+        var enc = new FakeCharTokenizer();
         var (ds, report) = new SftPreprocessor(new FakeChatMl(), enc, new PreprocessOptions { CutoffLen = 10 }).Process([Record("a long answer that cannot fit")]);
         Assert.Equal(0, ds.Count);
         Assert.Equal(1, report.Dropped);
@@ -115,11 +115,11 @@ public class SftPreprocessorTests
     [Fact]
     public void HistoryTruncationDropsOldestMoviesRenumbersAndKeepsTheAnswer()
     {
-        var enc = new FakeCharEncoder();
+        var enc = new FakeCharTokenizer();
         var full = new SftPreprocessor(new FakeChatMl(), enc, new PreprocessOptions()).ProcessOne(Record());
         var p = new SftPreprocessor(new FakeChatMl(), enc, new PreprocessOptions { CutoffLen = full.Ids.Length - 40, Truncation = TruncationMode.History });
         var (ds, report) = p.Process([Record()]);
-        var text = enc.Decode(ds.InputIds(0));
+        var text = enc.Decode(ds.InputIds(0), skipSpecialTokens: false);
         Assert.Contains("User's last 2 watched movies:\n1. Gamma (1995) (rating ≈ 3.5)\n2. Delta (1990)", text);
         Assert.DoesNotContain("Alpha", text);
         Assert.StartsWith("<|im_start|>system\nSys", text);
@@ -130,7 +130,7 @@ public class SftPreprocessorTests
     [Fact]
     public void DropAndErrorModes()
     {
-        var enc = new FakeCharEncoder();
+        var enc = new FakeCharTokenizer();
         var (ds, report) = new SftPreprocessor(new FakeChatMl(), enc, new PreprocessOptions { CutoffLen = 50, Truncation = TruncationMode.Drop })
             .Process([Record(index: 0), Record(index: 1)]);
         Assert.Equal((0, 2), (ds.Count, report.Dropped));
@@ -141,7 +141,7 @@ public class SftPreprocessorTests
     [Fact]
     public void CompletionAndTextRecordsAppendEos()
     {
-        var enc = new FakeCharEncoder();
+        var enc = new FakeCharTokenizer();
         var p = new SftPreprocessor(new FakeChatMl(), enc, new PreprocessOptions());
         var c = p.ProcessOne(new SftRecord { Source = "c", Index = 0, Kind = SftRecordKind.Completion, Prompt = "Q: 2+2?\nA:", Completion = " 4" });
         Assert.Equal(" 4</s>", Supervised(enc, c.Ids, c.Labels));

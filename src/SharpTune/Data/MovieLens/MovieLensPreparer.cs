@@ -14,16 +14,14 @@ public static class MovieLensPreparer
     public const string TrainFile = "train.json", EvalFile = "eval.json", TestFile = "test_raw.jsonl", SummaryFile = "summary.json";
 
     /// <summary>
-    /// Runs the preparation and returns its summary (also saved as summary.json). When <paramref name="log"/> is
-    /// given, the time of each phase is written to it (timings never go into the outputs, which stay byte-identical).
+    /// Runs the preparation and returns its summary (also saved as summary.json). When <paramref name="phaseDone"/> is
+    /// given, it gets each phase's name and the time elapsed when it ended (timings never go into the outputs, which
+    /// stay byte-identical); the caller decides how to show them.
     /// </summary>
-    public static PrepareSummary Prepare(MovieLensPrepareOptions options, TextWriter? log = null)
+    public static PrepareSummary Prepare(MovieLensPrepareOptions options, Action<string, TimeSpan>? phaseDone = null)
     {
         var clock = System.Diagnostics.Stopwatch.StartNew();
-        void Phase(string what)
-        {
-            log?.WriteLine($"prepare: {what} done at {clock.Elapsed.TotalSeconds:0.000} s");
-        }
+        void Phase(string what) => phaseDone?.Invoke(what, clock.Elapsed);
         options.Validate();
         if (File.Exists(options.OutputDirectory))
             throw new UserException($"--out: {options.OutputDirectory} is a file; expected a directory");

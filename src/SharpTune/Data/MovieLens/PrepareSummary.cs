@@ -117,35 +117,4 @@ public sealed class PrepareSummary
         ms.WriteByte((byte)'\n');
         return ms.ToArray();
     }
-
-    /// <summary>The summary as a plain-text table for the terminal.</summary>
-    public string ToTable()
-    {
-        var c = CultureInfo.InvariantCulture;
-        var sb = new StringBuilder();
-        sb.Append(c, $"MovieLens preparation ({Format.Name()} format)\n\n");
-        sb.Append(c, $"{"input",-8} {"rows read",12} {"rejected",10}  {"sha256",-16}  path\n");
-        foreach (var i in Inputs)
-            sb.Append(c, $"{i.Role,-8} {i.RowsRead,12:N0} {i.RowsRejected,10:N0}  {i.Sha256[..16],-16}  {i.Path}\n");
-        foreach (var i in Inputs)
-            foreach (var (k, v) in i.RejectedByReason)
-                sb.Append(c, $"  {i.Role} rejected, {k}: {v:N0}\n");
-        if (RejectedExamples.Count > 0)
-        {
-            sb.Append("first rejected rows:\n");
-            foreach (var e in RejectedExamples) sb.Append("  ").Append(e).Append('\n');
-        }
-        sb.Append(c, $"\nratings accepted {RatingsAccepted:N0}; users {Users:N0}: {UsersKept:N0} kept, {UsersSkipped:N0} skipped (<= {Options.HistoryLength} ratings)\n");
-        sb.Append(c, $"samples before split {Samples:N0}\n\n");
-        sb.Append(c, $"{"split",-6} {"samples",12} {"Yes",12} {"No",12} {"Yes %",7}  file\n");
-        foreach (var s in Splits)
-        {
-            var pct = s.Samples == 0 ? "-" : (100.0 * s.Yes / s.Samples).ToString("0.0", c);
-            sb.Append(c, $"{s.Name,-6} {s.Samples,12:N0} {s.Yes,12:N0} {s.No,12:N0} {pct,7}  {s.File ?? "(sampled into eval.json)"}\n");
-        }
-        var o = Options;
-        sb.Append(c, $"\noptions: --history-len {o.HistoryLength} --rating-threshold {o.RatingThreshold:0.0##} --split {(o.Split == SplitMode.User ? "user" : "temporal")} ");
-        sb.Append(c, $"--val-ratio {o.ValRatio} --test-ratio {o.TestRatio} --eval-size {o.EvalSize} --seed {o.Seed}{(o.SkipBadRows ? " --skip-bad-rows" : "")}\n");
-        return sb.ToString();
-    }
 }

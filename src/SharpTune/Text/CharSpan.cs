@@ -1,4 +1,4 @@
-namespace SharpTune.Preprocessing;
+namespace SharpTune.Text;
 
 /// <summary>A half-open range <c>[Start, End)</c> of UTF-16 positions in a rendered text.</summary>
 /// <param name="Start">First position.</param>
