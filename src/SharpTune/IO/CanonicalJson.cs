@@ -13,11 +13,19 @@ namespace SharpTune.IO;
 public static class CanonicalJson
 {
     /// <summary>The serializer options: snake_case properties and enums, dictionary keys as given.</summary>
-    public static JsonSerializerOptions Options { get; } = new()
+    public static JsonSerializerOptions Options { get; } = CreateOptions();
+
+    private static JsonSerializerOptions CreateOptions()
     {
-        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
-        Converters = { new JsonStringEnumConverter(JsonNamingPolicy.SnakeCaseLower, allowIntegerValues: false) },
-    };
+        var o = new JsonSerializerOptions
+        {
+            PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
+            Converters = { new JsonStringEnumConverter(JsonNamingPolicy.SnakeCaseLower, allowIntegerValues: false) },
+            TypeInfoResolver = new System.Text.Json.Serialization.Metadata.DefaultJsonTypeInfoResolver(),
+        };
+        o.MakeReadOnly();
+        return o;
+    }
 
     /// <summary>The canonical text of <paramref name="value"/> (serialized as its runtime type).</summary>
     public static string Serialize(object? value) => ToNode(value)?.ToJsonString() ?? "null";

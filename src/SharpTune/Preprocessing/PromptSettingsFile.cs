@@ -16,11 +16,18 @@ public static class PromptSettingsFile
     /// <summary>The file name in cache entries, checkpoints and run folders.</summary>
     public const string FileName = "prompt_settings.json";
 
-    private static readonly JsonSerializerOptions Indented = new(CanonicalJson.Options)
+    private static readonly JsonSerializerOptions Indented = CreateOptions();
+
+    private static JsonSerializerOptions CreateOptions()
     {
-        WriteIndented = true,
-        Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
-    };
+        var o = new JsonSerializerOptions(CanonicalJson.Options)
+        {
+            WriteIndented = true,
+            Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+        };
+        o.MakeReadOnly();
+        return o;
+    }
 
     /// <summary>The JSON field names, in the record's order.</summary>
     public static IReadOnlyList<string> FieldNames { get; } =

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using SharpTune.Cli.CommandLine;
 using SharpTune.Cli.Commands;
+using SharpTune.Data.Sft;
 using SharpTune.Engine;
 using SharpTune.Inference;
 using SharpTune.Models;
@@ -48,7 +49,7 @@ public sealed class GenerateCommandTests
         using var backend = KernelFactory.CreateCpu();
         using var weights = DecoderWeights.Load(Config, Weights, backend);
         using var model = new DecoderModel(weights);
-        using var gen = new Generator(model, 1, 64);
+        using var gen = new Generator(model, 1, 128);
         return gen.Generate(prompts, options, decoder);
     }
 
@@ -106,6 +107,37 @@ public sealed class GenerateCommandTests
         line = Lines(output).Single();
         Assert.Equal("stop", line.GetProperty("finish_reason").GetString());
         Assert.Equal(free.Text[..free.Text.IndexOf(stop, StringComparison.Ordinal)], line.GetProperty("text").GetString());
+    }
+
+    [Fact]
+    public void Run_renders_chat_prompts_with_the_saved_prompt_settings_as_training_did()
+    {
+        using var dir = TestEnvironment.TempDir();
+        var settings = new PromptSettings { DefaultSystem = "be brief", ThinkBlock = ThinkBlockPlacement.Prompt };
+        Directory.CreateDirectory(dir.File("run/checkpoint-3"));
+        PromptSettingsFile.Write(dir.File("run/checkpoint-3"), settings);
+
+        var plain = new LetterTokenizer();
+        Assert.Equal(0, Run(plain, "--prompt", "hello", "--chat", "--max-new-tokens", "2").Code);
+        var withRun = new LetterTokenizer();
+        var (code, output, _) = Run(withRun, "--prompt", "hello", "--chat", "--run", dir.File("run"), "--max-new-tokens", "2");
+        Assert.Equal(0, code);
+        var prompt = Assert.Single(withRun.EncodedTexts);
+        Assert.NotEqual(Assert.Single(plain.EncodedTexts), prompt);
+        Assert.StartsWith("<|im_start|>system\nbe brief<|im_end|>\n", prompt);
+
+        // It is the training prompt prefix of the same question (the text before the supervised answer).
+        var record = new SftRecord
+        {
+            Source = "t", Index = 0, Kind = SftRecordKind.Conversation, Turns = [new SftTurn("user", "hello"), new SftTurn("assistant", "Yes")],
+        };
+        var training = new SftPreprocessor(new FakeChatMl(), new FakeCharTokenizer(), new PreprocessOptions { Prompt = settings }).Builder.RenderTraining(record);
+        Assert.Equal(training.Text[..training.Answers[^1].Start], prompt);
+        var expected = Expected([withRun.Encode(prompt, false)], new GenerationOptions { MaxNewTokens = 2, EosTokenIds = [52] }, null)[0];
+        Assert.Equal(expected.Ids, Lines(output).Single().GetProperty("ids").EnumerateArray().Select(e => e.GetInt32()).ToArray());
+
+        Assert.Contains("add --chat", Run(true, "--prompt", "hello", "--run", dir.File("run")).Err);
+        Assert.Contains("no prompt_settings.json", Run(true, "--prompt", "hello", "--chat", "--run", dir.Path).Err);
     }
 
     [Theory]
