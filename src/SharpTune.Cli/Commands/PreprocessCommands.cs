@@ -29,6 +29,7 @@ internal static class PreprocessCommands
         .Flag("mask-history", "Supervise only the last assistant turn.")
         .Option("train-on-eot", "Supervise the end-of-turn token after each answer.", "true|false", "true")
         .Option("think-block", "Qwen3's empty think block belongs to the prompt or the answer.", "prompt|answer", "prompt")
+        .Option("enable-thinking", "LLaMA-Factory's name for the think-block placement: false = --think-block prompt, true = answer.", "true|false")
         .Flag("allow-render-mismatch", "Count and report render-parity mismatches instead of failing.")
         .Option("default-system", "System prompt for records without one (identical in training and inference).", "TEXT")
         .Option("completion-eos", "Append a supervised EOS to completion and text records.", "true|false", "true")

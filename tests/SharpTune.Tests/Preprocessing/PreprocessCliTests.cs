@@ -51,6 +51,26 @@ public class PreprocessCliTests
     }
 
     [Fact]
+    public void FlagsGoThroughTheBinderAndTheEntryRecordsThePromptSettings()
+    {
+        using var tmp = TestEnvironment.TempDir();
+        var args = new[] { "preprocess", "--data", Data(tmp), "--tokenizer", Qwen3Dir(), "--cache-dir", tmp.File("cache"), "--json",
+            "--default-system", "Be brief.", "--enable-thinking", "true", "--template-kwarg", "custom=\"v\"" };
+        var (code, output, err) = Run(args);
+        Assert.True(code == 0, err);
+        var entry = JsonDocument.Parse(output).RootElement.GetProperty("entry").GetString()!;
+        var saved = SharpTune.Preprocessing.PromptSettingsFile.Read(entry);
+        Assert.Equal("Be brief.", saved.DefaultSystem);
+        Assert.Equal(SharpTune.Preprocessing.ThinkBlockPlacement.Answer, saved.ThinkBlock);
+        Assert.Equal("v", saved.TemplateKwargs["custom"]);
+        Assert.Contains("<|im_start|>", saved.TemplateSource); // the folder's chat_template, recorded
+
+        (code, _, err) = Run([.. args, "--think-block", "prompt"]);
+        Assert.Equal(1, code);
+        Assert.Contains("--enable-thinking: true contradicts --think-block: prompt", err);
+    }
+
+    [Fact]
     public void StatsJsonHasTheDocumentedKeys()
     {
         using var tmp = TestEnvironment.TempDir();
