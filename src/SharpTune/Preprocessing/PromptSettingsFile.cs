@@ -29,9 +29,12 @@ public static class PromptSettingsFile
         return o;
     }
 
+    // The record's JSON contract: field name → .NET type, by reflection, so a new property is a new required field.
+    private static readonly (string Name, Type Type)[] Fields =
+        Indented.GetTypeInfo(typeof(PromptSettings)).Properties.Select(p => (p.Name, p.PropertyType)).ToArray();
+
     /// <summary>The JSON field names, in the record's order.</summary>
-    public static IReadOnlyList<string> FieldNames { get; } =
-        Indented.GetTypeInfo(typeof(PromptSettings)).Properties.Select(p => p.Name).ToArray();
+    public static IReadOnlyList<string> FieldNames { get; } = Fields.Select(f => f.Name).ToArray();
 
     /// <summary>The settings as the file's JSON text (indented, fields in the record's order).</summary>
     public static string ToJson(PromptSettings settings) => JsonSerializer.Serialize(settings, Indented) + "\n";
@@ -84,14 +87,13 @@ public static class PromptSettingsFile
         if (unknown.Count > 0) throw new UserException($"{source}: unknown field(s) {string.Join(", ", unknown)}; expected exactly {string.Join(", ", FieldNames)}");
         var missing = FieldNames.Where(k => !obj.ContainsKey(k)).ToList();
         if (missing.Count > 0) throw new UserException($"{source}: missing field(s) {string.Join(", ", missing)}; expected exactly {string.Join(", ", FieldNames)}");
-        foreach (var name in FieldNames)
+        // Each field on its own first, so a bad value names its field.
+        foreach (var (name, type) in Fields)
         {
-            try { JsonSerializer.Deserialize(obj[name]?.ToJsonString() ?? "null", Indented.GetTypeInfo(typeof(PromptSettings)).Properties.First(p => p.Name == name).PropertyType, Indented); }
+            try { JsonSerializer.Deserialize(obj[name]?.ToJsonString() ?? "null", type, Indented); }
             catch (JsonException e) { throw new UserException($"{source}: field {name}: {e.Message}"); }
         }
         if (obj["template_kwargs"] is not JsonObject kwargs) throw new UserException($"{source}: field template_kwargs: expected a JSON object");
-        foreach (var b in new[] { "train_on_eot", "completion_eos" })
-            if (obj[b]?.GetValueKind() is not (JsonValueKind.True or JsonValueKind.False)) throw new UserException($"{source}: field {b}: expected true or false");
         var settings = JsonSerializer.Deserialize<PromptSettings>(json, Indented)!;
         return settings with { TemplateKwargs = TemplateKwargsJson.FromJson(kwargs, source) };
     }
