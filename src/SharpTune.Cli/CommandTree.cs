@@ -23,6 +23,7 @@ public static class CommandTree
         root.Add(TokenizerCommands.Create());
         root.Add(TemplateCommands.Create());
         root.Add(GenerateCommand.Create(ModelFolder.Open));
+        root.Add(PlotCommand.Create());
         root.Add(BenchCommands.Create());
         foreach (var c in PreprocessCommands.Create()) root.Add(c);
         return root;

@@ -35,7 +35,8 @@ public sealed class DriftMonitor
         ArgumentNullException.ThrowIfNull(e);
         if (_warning is not null || e.FirstAnswerTokenAccuracy is not { } teacher || e.Generative is not { } gen) return null;
         if (!double.IsFinite(teacher) || !double.IsFinite(gen.Accuracy)) return null;
-        double gap = Math.Abs(teacher - gen.Accuracy) * 100;
+        // Rounded so that 0.80 − 0.70 (10.000000000000009 in binary) is the 10 points it means.
+        double gap = Math.Round(Math.Abs(teacher - gen.Accuracy) * 100, 9);
         if (gap <= MarginPoints) return null;
         var c = CultureInfo.InvariantCulture;
         _warning = new TrainingWarning(e.Step, TrainingWarningKinds.Drift,

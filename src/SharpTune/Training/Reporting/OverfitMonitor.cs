@@ -48,5 +48,5 @@ public sealed class OverfitMonitor
         return raised ?? (IReadOnlyList<TrainingWarning>)[];
     }
 
-    private static string Num(double v) => v.ToString("0.0###", CultureInfo.InvariantCulture);
+    private static string Num(double v) => v.ToString("0.####", CultureInfo.InvariantCulture);
 }
