@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Debian packages for the reference oracles: PyTorch (python3-torch serves /usr/bin/python3), numpy, jinja2,
-# and the OpenBLAS OpenMP build the PyTorch peer benchmark uses. Installs only what is missing.
+# the OpenBLAS OpenMP build the PyTorch peer benchmark uses, and the DejaVu fonts the training plots draw their text
+# with (ScottPlot/SkiaSharp finds fonts in /usr/share/fonts). Installs only what is missing.
 set -euo pipefail
-pkgs=(python3-torch python3-numpy python3-jinja2 libopenblas0-openmp nodejs npm)
+pkgs=(python3-torch python3-numpy python3-jinja2 libopenblas0-openmp fonts-dejavu-core nodejs npm)
 missing=()
 for p in "${pkgs[@]}"; do
   if [[ "$p" == nodejs || "$p" == npm ]]; then command -v "${p/nodejs/node}" >/dev/null 2>&1 && continue; fi

@@ -24,9 +24,9 @@ internal static class PlotCommand
     {
         var runDir = a.Positionals[0];
         var report = LossPlotter.PlotRun(runDir, a.String("out"));
+        if (report.Files.Count == 0) throw new UserException($"{runDir}: the log holds no metric to plot (no loss, eval_loss, accuracy, entropy or learning_rate)");
         foreach (var f in report.Files) a.Out.WriteLine($"Figure saved at: {f.PngPath} (and .svg)");
         foreach (var n in report.Notes) a.Error.WriteLine(n);
-        if (report.Files.Count == 0) throw new UserException($"{runDir}: the log holds no metric to plot");
         return CliApp.Success;
     }
 }

@@ -19,6 +19,12 @@ public static class ChartRenderer
 
     private static readonly Lock Gate = new(); // ScottPlot's font cache and SVG id counter are process-wide
 
+    /// <summary>Whether <see cref="FontFamily"/> is installed; without it the text falls back to any font found, or is missing.</summary>
+    public static bool FontAvailable
+    {
+        get { lock (Gate) return Fonts.GetTypeface(FontFamily, false, false)?.FamilyName == FontFamily; }
+    }
+
     /// <summary>The chart as a PNG image.</summary>
     public static byte[] Png(ChartSpec spec)
     {

@@ -39,6 +39,8 @@ public static class LossPlotter
         if (history.TruncatedLinesLeftOut > 0)
             notes.Add($"{history.SourcePath}: unfinished last line left out (the run stopped while writing it)");
         var charts = TrainingCharts.Build(history, settings ?? new PlotSettings(), notes);
+        if (charts.Count > 0 && !ChartRenderer.FontAvailable)
+            notes.Add($"font '{ChartRenderer.FontFamily}' not found: plot text uses another font or is missing (install Debian's fonts-dejavu-core)");
         try { Directory.CreateDirectory(outDir); }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException) { throw new UserException($"{outDir}: cannot create the plot folder: {e.Message}", e); }
         var files = new List<PlotFile>();
