@@ -27,7 +27,7 @@ public class TrainingProgressTests
         [
             "train: 40 steps, 2 epochs, output out",
             "step=20/40 epoch=1.00 loss=0.9123 token_accuracy=0.7712 entropy=1.1000 lr=5.00e-05 grad_norm=0.5000 tokens_per_s=4096.0 elapsed=0:00:20 remaining=0:00:20",
-            "eval step=20 epoch=1.00 eval_loss=0.7000 eval_token_accuracy=0.7800 eval_entropy=1.2000 first_answer_token_accuracy=0.9000 generative_accuracy=0.7500 generative_f1=0.7400 unparseable=0.0200 samples=150 time=0:00:02",
+            "eval step=20 epoch=1.00 eval_loss=0.7000 eval_token_accuracy=0.7800 eval_entropy=1.2000 eval_first_token_accuracy=0.9000 eval_gen_accuracy=0.7500 eval_gen_f1=0.7400 eval_gen_unparseable_rate=0.0200 eval_gen_samples=150 time=0:00:02",
             "checkpoint step=20 path=out/checkpoint-20 reason=save_steps",
             "warning: drift: [brackets] stay text",
             "step=40/40 epoch=2.00 loss=0.2500 token_accuracy=0.9300 entropy=0.4500 lr=0.00e+00 grad_norm=0.4000 tokens_per_s=4096.0 elapsed=0:00:40 remaining=0:00:00",

@@ -44,16 +44,16 @@ public static class LogKeys
     public const string EvalEntropy = "eval_entropy";
 
     /// <summary>Teacher-forced accuracy of the first answer token.</summary>
-    public const string EvalFirstAnswerTokenAccuracy = "eval_first_answer_token_accuracy";
+    public const string EvalFirstAnswerTokenAccuracy = "eval_first_token_accuracy";
 
-    /// <summary>Generative accuracy (greedy answers, parsed).</summary>
-    public const string EvalGenerativeAccuracy = "eval_generative_accuracy";
+    /// <summary>Generative accuracy (greedy answers, parsed); generative metrics are logged as <c>eval_gen_NAME</c>.</summary>
+    public const string EvalGenerativeAccuracy = "eval_gen_accuracy";
 
     /// <summary>Generative macro F1.</summary>
-    public const string EvalGenerativeF1 = "eval_generative_f1";
+    public const string EvalGenerativeF1 = "eval_gen_f1";
 
     /// <summary>Share of generated answers that could not be parsed.</summary>
-    public const string EvalGenerativeUnparseableRate = "eval_generative_unparseable_rate";
+    public const string EvalGenerativeUnparseableRate = "eval_gen_unparseable_rate";
 
     /// <summary>LLaMA-Factory's eval token accuracy (drawn as <c>training_eval_accuracy.png</c> by its <c>plot_loss</c>).</summary>
     public const string EvalAccuracy = "eval_accuracy";
@@ -64,7 +64,7 @@ public static class LogKeys
         [LearningRate] = [LearningRate, Lr],
         [TokenAccuracy] = [TokenAccuracy, "mean_token_accuracy"],
         [EvalTokenAccuracy] = [EvalTokenAccuracy, "eval_mean_token_accuracy", EvalAccuracy],
-        [EvalFirstAnswerTokenAccuracy] = [EvalFirstAnswerTokenAccuracy, "eval_first_token_accuracy"],
-        [EvalGenerativeAccuracy] = [EvalGenerativeAccuracy, "eval_gen_accuracy"],
+        [EvalFirstAnswerTokenAccuracy] = [EvalFirstAnswerTokenAccuracy, "eval_first_answer_token_accuracy"],
+        [EvalGenerativeAccuracy] = [EvalGenerativeAccuracy, "eval_generative_accuracy"],
     };
 }

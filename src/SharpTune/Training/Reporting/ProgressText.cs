@@ -37,12 +37,12 @@ public static class ProgressText
         return TimeSpan.FromSeconds(elapsed.TotalSeconds / done * Math.Max(0, totalSteps - step));
     }
 
-    /// <summary>The plain line for one event; <paramref name="startStep"/> is where this process started (for the time left).</summary>
+    /// <summary>The plain line for one event (metrics named as in the log, see <see cref="LogKeys"/>); <paramref name="startStep"/> is where this process started (for the time left).</summary>
     public static string PlainLine(TrainingEvent e, long startStep) => e switch
     {
         TrainingStarted s => s.Step == 0
-            ? string.Create(C, $"train: {s.TotalSteps} steps, {s.TotalEpochs:0.##} epochs, output {s.OutputDir}")
-            : string.Create(C, $"train: resuming at step {s.Step} of {s.TotalSteps} ({s.TotalEpochs:0.##} epochs), output {s.OutputDir}"),
+            ? string.Create(C, $"train: {s.TotalSteps} steps, {Epochs(s.TotalEpochs)}, output {s.OutputDir}")
+            : string.Create(C, $"train: resuming at step {s.Step} of {s.TotalSteps} ({Epochs(s.TotalEpochs)}), output {s.OutputDir}"),
         StepLogged l => StepLine(l, startStep),
         EvaluationCompleted v => EvalLine(v),
         CheckpointSaved c => string.Create(C, $"checkpoint step={c.Step} path={c.Path} reason={c.Reason}"),
@@ -51,6 +51,8 @@ public static class ProgressText
             + (f.TrainLoss is { } tl ? $" train_loss={Metric(tl)}" : ""),
         _ => e.ToString(),
     };
+
+    private static string Epochs(double n) => string.Create(C, $"{n:0.##} epoch{(n == 1 ? "" : "s")}");
 
     private static string StepLine(StepLogged l, long startStep)
     {
@@ -71,12 +73,12 @@ public static class ProgressText
         sb.Append(C, $"eval step={v.Step} epoch={v.Epoch:0.00} eval_loss={Metric(v.Loss)}");
         if (v.TokenAccuracy is { } a) sb.Append(" eval_token_accuracy=").Append(Metric(a));
         if (v.Entropy is { } h) sb.Append(" eval_entropy=").Append(Metric(h));
-        if (v.FirstAnswerTokenAccuracy is { } f) sb.Append(" first_answer_token_accuracy=").Append(Metric(f));
+        if (v.FirstAnswerTokenAccuracy is { } f) sb.Append(' ').Append(LogKeys.EvalFirstAnswerTokenAccuracy).Append('=').Append(Metric(f));
         if (v.Generative is { } g)
         {
-            sb.Append(" generative_accuracy=").Append(Metric(g.Accuracy));
-            if (g.MacroF1 is { } f1) sb.Append(" generative_f1=").Append(Metric(f1));
-            sb.Append(" unparseable=").Append(Metric(g.UnparseableRate)).Append(C, $" samples={g.Samples}");
+            sb.Append(' ').Append(LogKeys.EvalGenerativeAccuracy).Append('=').Append(Metric(g.Accuracy));
+            if (g.MacroF1 is { } f1) sb.Append(' ').Append(LogKeys.EvalGenerativeF1).Append('=').Append(Metric(f1));
+            sb.Append(' ').Append(LogKeys.EvalGenerativeUnparseableRate).Append('=').Append(Metric(g.UnparseableRate)).Append(C, $" eval_gen_samples={g.Samples}");
         }
         sb.Append(" time=").Append(Timedelta(v.Duration));
         return sb.ToString();

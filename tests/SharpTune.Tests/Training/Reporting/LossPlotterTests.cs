@@ -176,7 +176,7 @@ public class LossPlotterTests
             "No metric eval_loss to plot.",
             "training_token_accuracy: no token_accuracy or eval_token_accuracy in the log; not drawn",
             "training_entropy: no entropy or eval_entropy in the log; not drawn",
-            "training_answer_accuracy: no eval_first_answer_token_accuracy or eval_generative_accuracy in the log; not drawn",
+            "training_answer_accuracy: no eval_first_token_accuracy or eval_gen_accuracy in the log; not drawn",
         ], report.Notes);
         Assert.False(File.Exists(Path.Combine(run.Path, "training_eval_loss.png")));
         var svg = new SvgChart(Path.Combine(run.Path, "training_loss.svg"));

@@ -37,13 +37,15 @@ public class ProgressTextTests
     {
         Assert.Equal("step=5/10 epoch=0.50 loss=2.0000 lr=1.00e-04 tokens_per_s=10.0 elapsed=0:00:05 remaining=0:00:05",
             ProgressText.PlainLine(new StepLogged(5, 10, 0.5, 2, null, null, 1e-4, null, 50, 10, TimeSpan.FromSeconds(5)), 0));
-        Assert.Equal("eval step=20 epoch=0.50 eval_loss=0.7000 eval_token_accuracy=0.8000 eval_entropy=1.0000 first_answer_token_accuracy=0.9000 generative_accuracy=0.7500 generative_f1=0.7400 unparseable=0.0200 samples=150 time=0:00:03",
+        Assert.Equal("eval step=20 epoch=0.50 eval_loss=0.7000 eval_token_accuracy=0.8000 eval_entropy=1.0000 eval_first_token_accuracy=0.9000 eval_gen_accuracy=0.7500 eval_gen_f1=0.7400 eval_gen_unparseable_rate=0.0200 eval_gen_samples=150 time=0:00:03",
             ProgressText.PlainLine(new EvaluationCompleted(20, 0.5, 0.7, 0.8, 1.0, 0.9, new GenerativeEvalSummary(150, 0.75, 0.74, 0.02), TimeSpan.FromSeconds(3.5)), 0));
         Assert.Equal("checkpoint step=20 path=out/checkpoint-20 reason=save_steps",
             ProgressText.PlainLine(new CheckpointSaved(20, "out/checkpoint-20", "save_steps"), 0));
         Assert.Equal("warning: drift: x", ProgressText.PlainLine(new TrainingWarning(20, TrainingWarningKinds.Drift, "drift: x"), 0));
         Assert.Equal("train: 120 steps, 3 epochs, output out", ProgressText.PlainLine(new TrainingStarted(0, 120, 3, "out"), 0));
         Assert.Equal("train: resuming at step 40 of 120 (3 epochs), output out", ProgressText.PlainLine(new TrainingStarted(40, 120, 3, "out"), 40));
+        Assert.Equal("train: 12 steps, 1 epoch, output out", ProgressText.PlainLine(new TrainingStarted(0, 12, 1, "out"), 0));
+        Assert.Equal("train: 12 steps, 0.5 epochs, output out", ProgressText.PlainLine(new TrainingStarted(0, 12, 0.5, "out"), 0));
         Assert.Equal("finished step=120 reason=completed elapsed=0:10:00 train_loss=0.8123",
             ProgressText.PlainLine(new TrainingFinished(120, "completed", TimeSpan.FromMinutes(10), 0.81234), 0));
     }

@@ -46,6 +46,22 @@ public class TrainingLogHistoryTests
     }
 
     [Fact]
+    public void OtherNamesOfAMetricAreAcceptedPerEntry()
+    {
+        using var d = TestEnvironment.TempDir();
+        var path = Path.Combine(d.Path, "trainer_state.json");
+        File.WriteAllText(path, """
+            {"log_history": [
+              {"eval_loss": 1.0, "eval_first_answer_token_accuracy": 0.5, "eval_generative_accuracy": 0.4, "step": 10},
+              {"eval_loss": 0.9, "eval_first_token_accuracy": 0.6, "eval_gen_accuracy": 0.55, "step": 20}
+            ]}
+            """);
+        var h = TrainingLogHistory.ReadTrainerState(path);
+        Assert.Equal([0.5, 0.6], h.Series(LogKeys.EvalFirstAnswerTokenAccuracy)!.Values);
+        Assert.Equal([0.4, 0.55], h.Series(LogKeys.EvalGenerativeAccuracy)!.Values);
+    }
+
+    [Fact]
     public void AResumedRunsRepeatedStepsReplaceTheEarlierEntries()
     {
         using var d = TestEnvironment.TempDir();
