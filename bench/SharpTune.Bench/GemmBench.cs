@@ -3,6 +3,7 @@ using System.Runtime.InteropServices;
 using System.Text.Json;
 using SharpTune.Engine;
 using SharpTune.Models;
+using SharpTune.Numerics;
 
 namespace SharpTune.Bench;
 

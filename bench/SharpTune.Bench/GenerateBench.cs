@@ -4,6 +4,7 @@ using System.Text.Json;
 using SharpTune.Engine;
 using SharpTune.Inference;
 using SharpTune.Models;
+using SharpTune.Numerics;
 
 namespace SharpTune.Bench;
 

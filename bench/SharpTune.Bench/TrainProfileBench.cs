@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using SharpTune.Engine;
 using SharpTune.Models;
+using SharpTune.Numerics;
 using SharpTune.Training;
 
 namespace SharpTune.Bench;

@@ -6,6 +6,7 @@ using SharpTune.Data.Sft;
 using SharpTune.Data.Synthetic;
 using SharpTune.Engine;
 using SharpTune.Models;
+using SharpTune.Numerics;
 using SharpTune.Preprocessing;
 using SharpTune.Text.Tokenization;
 using SharpTune.Training;

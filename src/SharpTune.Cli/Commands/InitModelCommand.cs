@@ -1,6 +1,7 @@
 using System.Globalization;
 using SharpTune.Cli.CommandLine;
 using SharpTune.Models;
+using SharpTune.Numerics;
 using SharpTune.Text;
 using SharpTune.Text.Tokenization;
 

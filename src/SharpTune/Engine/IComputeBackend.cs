@@ -1,4 +1,4 @@
-using SharpTune.Models;
+using SharpTune.Numerics;
 
 namespace SharpTune.Engine;
 

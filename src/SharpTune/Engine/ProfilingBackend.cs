@@ -1,5 +1,5 @@
 using System.Diagnostics;
-using SharpTune.Models;
+using SharpTune.Numerics;
 
 namespace SharpTune.Engine;
 

@@ -1,3 +1,5 @@
+using SharpTune.Numerics;
+
 namespace SharpTune.Models;
 
 /// <summary>Name, element type and shape of one checkpoint tensor.</summary>

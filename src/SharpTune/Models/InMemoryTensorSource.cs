@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using SharpTune.Numerics;
 
 namespace SharpTune.Models;
 

@@ -1,6 +1,7 @@
 using SharpTune.Engine;
 using SharpTune.Models;
 using System.Runtime.InteropServices;
+using SharpTune.Numerics;
 
 namespace SharpTune.Tests.Engine;
 

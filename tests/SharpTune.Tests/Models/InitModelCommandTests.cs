@@ -4,6 +4,7 @@ using SharpTune.Cli.CommandLine;
 using SharpTune.Models;
 using SharpTune.Models.Safetensors;
 
+using SharpTune.Numerics;
 using SharpTune.Tests.Support;
 
 namespace SharpTune.Tests.Models;

@@ -2,6 +2,7 @@ using System.Text;
 using SharpTune.Models;
 using SharpTune.Models.Safetensors;
 
+using SharpTune.Numerics;
 using SharpTune.Tests.Support;
 
 namespace SharpTune.Tests.Models;

@@ -1,6 +1,5 @@
 using System.Runtime.InteropServices;
 using SharpTune.Engine.Cpu.Gemm;
-using SharpTune.Models;
 using SharpTune.Numerics;
 
 namespace SharpTune.Engine.Cpu;

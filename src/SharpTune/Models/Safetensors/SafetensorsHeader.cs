@@ -1,4 +1,5 @@
 using System.Text.Json;
+using SharpTune.Numerics;
 
 namespace SharpTune.Models.Safetensors;
 

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using SharpTune.IO;
+using SharpTune.Numerics;
 
 namespace SharpTune.Models.Safetensors;
 

@@ -1,4 +1,4 @@
-namespace SharpTune.Models;
+namespace SharpTune.Numerics;
 
 /// <summary>Element types of checkpoint tensors (safetensors dtype strings F32, BF16, F16).</summary>
 public enum TensorDType
