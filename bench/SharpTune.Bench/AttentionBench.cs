@@ -12,7 +12,7 @@ internal static class AttentionBench
     {
         int Arg(string name, int fallback) { int i = Array.IndexOf(args, name); return i >= 0 ? int.Parse(args[i + 1], System.Globalization.CultureInfo.InvariantCulture) : fallback; }
         int batch = Arg("--batch", 8), prompt = Arg("--prompt", 440), heads = Arg("--heads", 8), kvHeads = Arg("--kv-heads", 4), d = Arg("--head-dim", 64);
-        using var b = KernelFactory.CreateCpu();
+        using var b = ComputeBackends.Create();
         using var arena = b.CreateArena("bench");
         int tokens = batch * prompt;
         var q = arena.Allocate(ElementType.F32, tokens, heads * d);

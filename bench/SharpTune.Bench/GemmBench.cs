@@ -25,8 +25,8 @@ internal static class GemmBench
     public static int Run(string[] args)
     {
         double minTime = Arg(args, "--min-time", 1.0);
-        KernelIsa? isa = args.Contains("--isa") ? Enum.Parse<KernelIsa>(args[Array.IndexOf(args, "--isa") + 1], true) : null;
-        using var backend = KernelFactory.CreateCpu(isa);
+        string? kernels = args.Contains("--isa") ? args[Array.IndexOf(args, "--isa") + 1] : null;
+        using var backend = ComputeBackends.Create(new BackendOptions { Kernels = kernels });
         Console.WriteLine($"backend {backend.Name}, {Environment.ProcessorCount} threads");
         var ours = new Dictionary<string, double>();
         foreach (var (name, m, k, n) in Shapes)

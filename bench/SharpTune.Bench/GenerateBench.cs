@@ -31,7 +31,7 @@ internal static class GenerateBench
             _ => throw new ArgumentException("unknown config " + config),
         };
         int? threads = args.Contains("--threads") ? int.Parse(Arg(args, "--threads", "2"), CultureInfo.InvariantCulture) : null;
-        using var backend = KernelFactory.CreateCpu(threads: threads);
+        using var backend = ComputeBackends.Create(new BackendOptions { Threads = threads });
         var load = Stopwatch.StartNew();
         using var weights = DecoderWeights.Load(c, new SyntheticTensorSource(c, dtype), backend, WeightStorage.Auto, maxPositions: prompt + newTokens);
         GC.Collect();

@@ -23,7 +23,7 @@ internal static class TrainProfileBench
         int rank = int.Parse(Arg(args, "--rank", "16"), CultureInfo.InvariantCulture);
         int steps = int.Parse(Arg(args, "--steps", "2"), CultureInfo.InvariantCulture);
         var c = config == "bench-25m" ? GenerateBench.Qwen3(512, 8, 8, 4, 64, 1536) : GenerateBench.Qwen3(1024, 28, 16, 8, 128, 3072);
-        using var proxy = new ProfilingBackend(KernelFactory.CreateCpu());
+        using var proxy = new ProfilingBackend(ComputeBackends.Create());
         var source = new SyntheticTensorSource(c, TensorDType.F32);
         var options = new TrainingOptions { MaxTokens = batch * seq, GradientCheckpointing = args.Contains("--gradient-checkpointing") };
         using var model = args.Contains("--full")

@@ -53,7 +53,7 @@ internal static class BenchCommands
         using var folder = ModelFolder.Open(a.RequiredString("model"));
         var config = folder.Config;
         var batch = a.String("batch-file") is { } file ? ReadBatchFile(file, config.VocabSize) : RandomBatch(a, config, seed);
-        using var backend = KernelFactory.CreateCpu();
+        using var backend = ComputeBackends.Create();
         var options = new TrainingOptions { MaxTokens = batch.Tokens, GradientCheckpointing = a.Has("gradient-checkpointing") };
         var load = Stopwatch.StartNew();
         TrainableDecoder model;

@@ -120,7 +120,7 @@ internal static class DemoCommand
         new("train", $"fine-tune the tiny model on the training samples ({TrainSteps} steps of {TrainBatch}, full fine-tuning) and evaluate before and after", c =>
         {
             using var folder = ModelFolder.Open(c.ModelDir);
-            using var backend = KernelFactory.CreateCpu();
+            using var backend = ComputeBackends.Create();
             var train = c.TrainSet!;
             var eval = c.EvalSet!;
             int maxTokens = TrainBatch * Enumerable.Range(0, train.Count).Max(train.Length);

@@ -93,7 +93,7 @@ internal static class GenerateCommand
 
         int batch = Math.Min(a.Int("batch-size", 1), prompts.Count);
         int context = prompts.Max(p => p.Length) + options.MaxNewTokens;
-        using var backend = KernelFactory.CreateCpu();
+        using var backend = ComputeBackends.Create();
         using var weights = DecoderWeights.Load(config, folder.Weights, backend, storage, maxPositions: context);
         using var model = new DecoderModel(weights, maxTokens: 512, maxLogitRows: batch);
         using var generator = new Generator(model, batch, context);

@@ -1,4 +1,3 @@
-using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using SharpTune.Numerics;
 
@@ -114,8 +113,8 @@ public static class ModelInitializer
         for (int i = 0; i < dst.Length; i += 2)
         {
             ulong counter = key + 2 * (ulong)(firstPair + i / 2);
-            double u1 = ((Mix(counter) >> 11) + 1) * (1.0 / (1UL << 53));   // (0, 1]: log is finite
-            double u2 = (Mix(counter + 1) >> 11) * (1.0 / (1UL << 53));     // [0, 1)
+            double u1 = ((SplitMix64.Mix(counter) >> 11) + 1) * (1.0 / (1UL << 53));   // (0, 1]: log is finite
+            double u2 = (SplitMix64.Mix(counter + 1) >> 11) * (1.0 / (1UL << 53));     // [0, 1)
             double r = Math.Sqrt(-2.0 * Math.Log(u1)) * std;
             double angle = 2.0 * Math.PI * u2;
             dst[i] = (float)(r * Math.Cos(angle));
@@ -132,17 +131,7 @@ public static class ModelInitializer
             h ^= ch;
             h *= 1099511628211UL;
         }
-        return Mix(seed ^ Mix(h));
-    }
-
-    /// <summary>SplitMix64's output function: a bijective 64-bit mixer.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal static ulong Mix(ulong z)
-    {
-        z += 0x9E3779B97F4A7C15UL;
-        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL;
-        z = (z ^ (z >> 27)) * 0x94D049BB133111EBUL;
-        return z ^ (z >> 31);
+        return SplitMix64.Mix(seed ^ SplitMix64.Mix(h));
     }
 
     /// <summary>Tokenizer files copied into a model folder; the first two must exist.</summary>

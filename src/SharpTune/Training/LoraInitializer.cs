@@ -1,4 +1,5 @@
 using SharpTune.Models;
+using SharpTune.Numerics;
 
 namespace SharpTune.Training;
 
@@ -52,7 +53,7 @@ public static class LoraInitializer
     {
         for (int j = 0; j < values.Length; j++)
         {
-            double u = (ModelInitializer.Mix(key + (ulong)j) >> 11) * (1.0 / (1UL << 53));
+            double u = (SplitMix64.Mix(key + (ulong)j) >> 11) * (1.0 / (1UL << 53));
             values[j] = (float)((2.0 * u - 1.0) * bound);
         }
     }

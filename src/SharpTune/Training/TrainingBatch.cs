@@ -52,7 +52,7 @@ public sealed class TrainingBatch
     {
         if (rows < 1 || length < 2) throw new UserException($"random batch: expected at least 1 row of 2 tokens, got {rows} × {length}");
         if (supervised < 1 || supervised >= length) throw new UserException($"random batch: expected 1 to {length - 1} supervised tokens per row, got {supervised}");
-        var rng = new Data.SplitMix64(seed ^ 0x5851F42D4C957F2DUL);
+        var rng = new Numerics.SplitMix64(seed ^ 0x5851F42D4C957F2DUL);
         var ids = new int[rows][];
         var labels = new int[rows][];
         for (int r = 0; r < rows; r++)

@@ -46,7 +46,7 @@ public sealed class GenerateCommandTests
 
     private static IReadOnlyList<GenerationResult> Expected(int[][] prompts, GenerationOptions options, ITextTokenizer? decoder)
     {
-        using var backend = KernelFactory.CreateCpu();
+        using var backend = ComputeBackends.Create();
         using var weights = DecoderWeights.Load(Config, Weights, backend);
         using var model = new DecoderModel(weights);
         using var gen = new Generator(model, 1, 128);

@@ -1,6 +1,5 @@
-using SharpTune.Engine;
-using SharpTune.Models;
 using System.Runtime.InteropServices;
+using SharpTune.Engine;
 using SharpTune.Numerics;
 
 namespace SharpTune.Tests.Engine;
@@ -12,19 +11,14 @@ namespace SharpTune.Tests.Engine;
 /// </summary>
 public sealed class GradientCheckTests
 {
-    public static TheoryData<string> Sets()
-    {
-        var data = new TheoryData<string>();
-        foreach (var isa in KernelFactory.Supported()) data.Add(isa.ToString().ToLowerInvariant());
-        return data;
-    }
+    public static TheoryData<BackendVariant> Sets() => TestBackends.All();
 
     private const double H = 1e-4;
     private const double Tolerance = 1e-4;
 
-    private sealed class Device(string set) : IDisposable
+    private sealed class Device(BackendVariant set) : IDisposable
     {
-        public IComputeBackend B { get; } = KernelFactory.CreateCpu(Enum.Parse<KernelIsa>(set, true));
+        public IComputeBackend B { get; } = set.Create();
         private readonly List<Arena> _arenas = [];
 
         public Tensor Put(double[] values, int rows, int cols)
@@ -122,7 +116,7 @@ public sealed class GradientCheckTests
 
     [Theory]
     [MemberData(nameof(Sets))]
-    public void MatMul_matches_double_products_in_every_transpose_layout(string set)
+    public void MatMul_matches_double_products_in_every_transpose_layout(BackendVariant set)
     {
         using var d = new Device(set);
         int[][] shapes = [[1, 1, 1], [7, 5, 3], [13, 300, 37], [150, 40, 70], [20, 513, 16], [3, 17, 65], [100, 37, 16], [61, 300, 5], [30, 800, 13]];
@@ -146,7 +140,7 @@ public sealed class GradientCheckTests
 
     [Theory]
     [MemberData(nameof(Sets))]
-    public void Linear_input_weight_and_bias_gradients(string set)
+    public void Linear_input_weight_and_bias_gradients(BackendVariant set)
     {
         using var d = new Device(set);
         foreach (var (m, inF, outF, dtype) in new[] { (5, 7, 3, TensorDType.F32), (9, 40, 37, TensorDType.F32), (12, 300, 70, TensorDType.BF16), (7, 33, 161, TensorDType.F32) })
@@ -198,7 +192,7 @@ public sealed class GradientCheckTests
 
     [Theory]
     [MemberData(nameof(Sets))]
-    public void RmsNorm_input_and_weight_gradients(string set)
+    public void RmsNorm_input_and_weight_gradients(BackendVariant set)
     {
         using var d = new Device(set);
         foreach (var (rows, n) in new[] { (2, 3), (3, 7), (5, 64), (4, 37) })
@@ -223,7 +217,7 @@ public sealed class GradientCheckTests
 
     [Theory]
     [MemberData(nameof(Sets))]
-    public void Rope_gradient_is_the_inverse_rotation(string set)
+    public void Rope_gradient_is_the_inverse_rotation(BackendVariant set)
     {
         using var d = new Device(set);
         foreach (var (tokens, heads, headDim) in new[] { (3, 2, 4), (5, 3, 10), (4, 2, 64) })
@@ -263,7 +257,7 @@ public sealed class GradientCheckTests
 
     [Theory]
     [MemberData(nameof(Sets))]
-    public void SwiGlu_gate_and_up_gradients(string set)
+    public void SwiGlu_gate_and_up_gradients(BackendVariant set)
     {
         using var d = new Device(set);
         foreach (var n in new[] { 1, 7, 33, 100 })
@@ -310,7 +304,7 @@ public sealed class GradientCheckTests
 
     [Theory]
     [MemberData(nameof(Sets))]
-    public void Attention_forward_lse_and_backward_over_sequences(string set)
+    public void Attention_forward_lse_and_backward_over_sequences(BackendVariant set)
     {
         using var d = new Device(set);
         // Sequences laid out as training does: each token sees its own sequence's rows 0..position.
@@ -348,7 +342,7 @@ public sealed class GradientCheckTests
     [Fact]
     public void Attention_backward_refuses_groups_whose_key_rows_overlap()
     {
-        using var d = new Device("scalar");
+        using var d = new Device(ComputeBackends.Reference);
         // Token 1 starts a new group at row 1 but token 0's group covers rows 0..2.
         Tensor q = d.Zeros(2, 4), k = d.Zeros(3, 4), s = d.Ints([0, 1]), c = d.Ints([3, 2]);
         var e = Assert.Throws<ArgumentException>(() => d.B.AttentionBackward(q, k, k, q, q, d.Zeros(2, 1), s, c, 1, 1, 1f, d.Zeros(2, 4), d.Zeros(3, 4), d.Zeros(3, 4)));
@@ -357,7 +351,7 @@ public sealed class GradientCheckTests
 
     [Theory]
     [MemberData(nameof(Sets))]
-    public void CrossEntropy_loss_statistics_and_gradient(string set)
+    public void CrossEntropy_loss_statistics_and_gradient(BackendVariant set)
     {
         using var d = new Device(set);
         foreach (var (rows, vocab) in new[] { (1, 1), (3, 7), (4, 50), (2, 1031) })
@@ -393,7 +387,7 @@ public sealed class GradientCheckTests
 
     [Theory]
     [MemberData(nameof(Sets))]
-    public void Embedding_gradient_adds_rows_and_scatter_is_the_gather_gradient(string set)
+    public void Embedding_gradient_adds_rows_and_scatter_is_the_gather_gradient(BackendVariant set)
     {
         using var d = new Device(set);
         int vocab = 11, dim = 13;
@@ -414,7 +408,7 @@ public sealed class GradientCheckTests
 
     [Theory]
     [MemberData(nameof(Sets))]
-    public void AdamW_follows_pytorchs_update_over_several_steps(string set)
+    public void AdamW_follows_pytorchs_update_over_several_steps(BackendVariant set)
     {
         using var d = new Device(set);
         const int n = 37;
@@ -447,7 +441,7 @@ public sealed class GradientCheckTests
 
     [Theory]
     [MemberData(nameof(Sets))]
-    public void SumOfSquares_scale_add_and_dropout(string set)
+    public void SumOfSquares_scale_add_and_dropout(BackendVariant set)
     {
         using var d = new Device(set);
         var rng = new Random(3);

@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
 using SharpTune.Engine;
-using SharpTune.Models;
+using SharpTune.Engine.Cpu;
 using SharpTune.Numerics;
 
 namespace SharpTune.Tests.Engine;
@@ -11,14 +11,7 @@ namespace SharpTune.Tests.Engine;
 /// </summary>
 public sealed class KernelParityTests
 {
-    public static TheoryData<string> FastSets => new() { "vector128", "avx2", "avx512" };
-
-    private static KernelIsa Require(string name)
-    {
-        var isa = Enum.Parse<KernelIsa>(name, ignoreCase: true);
-        if (!KernelFactory.Supported().Contains(isa)) Assert.Skip($"this CPU does not support {name}");
-        return isa;
-    }
+    public static TheoryData<BackendVariant> Fast() => TestBackends.Fast();
 
     private static float[] Random(Random rng, long n, float scale = 1f)
     {
@@ -56,21 +49,20 @@ public sealed class KernelParityTests
                 Assert.Fail($"{what}: element {i}: expected {expected[i]}, got {actual[i]}");
     }
 
-    /// <summary>Runs <paramref name="body"/> on the scalar reference and on <paramref name="isa"/>; returns both outputs.</summary>
-    private static (float[] Ref, float[] Fast) Both(KernelIsa isa, Func<IComputeBackend, Arena, float[]> body)
+    /// <summary>Runs <paramref name="body"/> on the reference backend and on <paramref name="variant"/>; returns both outputs.</summary>
+    private static (float[] Ref, float[] Fast) Both(BackendVariant variant, Func<IComputeBackend, Arena, float[]> body)
     {
-        using var scalar = KernelFactory.CreateCpu(KernelIsa.Scalar);
-        using var fast = KernelFactory.CreateCpu(isa);
+        using var scalar = ComputeBackends.Reference.Create();
+        using var fast = variant.Create();
         using var a1 = scalar.CreateArena("test");
         using var a2 = fast.CreateArena("test");
         return (body(scalar, a1), body(fast, a2));
     }
 
     [Theory]
-    [MemberData(nameof(FastSets))]
-    public void Gemm_matches_reference_on_odd_shapes_and_block_edges(string set)
+    [MemberData(nameof(Fast))]
+    public void Gemm_matches_reference_on_odd_shapes_and_block_edges(BackendVariant set)
     {
-        var isa = Require(set);
         int[][] shapes = [[1, 1, 1], [5, 7, 3], [6, 16, 32], [13, 300, 37], [7, 513, 65], [150, 600, 70], [2, 33, 161]];
         foreach (var dtype in new[] { TensorDType.F32, TensorDType.BF16 })
             foreach (var shape in shapes)
@@ -86,7 +78,7 @@ public sealed class KernelParityTests
                         ? MemoryMarshal.AsBytes(wf.AsSpan()).ToArray()
                         : MemoryMarshal.AsBytes(wf.Select(BFloat16.FromSingle).ToArray().AsSpan()).ToArray();
                     var storage = dtype == TensorDType.F32 ? ElementType.F32 : ElementType.BF16;
-                    var (r, f) = Both(isa, (b, arena) =>
+                    var (r, f) = Both(set, (b, arena) =>
                     {
                         var w = b.LoadLinear(raw, dtype, n, k, storage, arena);
                         var c = Put(b, arena, c0, m, n);
@@ -98,10 +90,9 @@ public sealed class KernelParityTests
     }
 
     [Theory]
-    [MemberData(nameof(FastSets))]
-    public void Backward_gemms_match_reference_across_block_edges(string set)
+    [MemberData(nameof(Fast))]
+    public void Backward_gemms_match_reference_across_block_edges(BackendVariant set)
     {
-        var isa = Require(set);
         // Shapes that cross the K block (256), the M block (144), panel edges and the row/column thread split.
         int[][] shapes = [[150, 600, 70], [7, 513, 65], [300, 40, 16], [1, 33, 161]];
         foreach (var dtype in new[] { TensorDType.F32, TensorDType.BF16 })
@@ -115,7 +106,7 @@ public sealed class KernelParityTests
                 byte[] raw = dtype == TensorDType.F32
                     ? MemoryMarshal.AsBytes(wf.AsSpan()).ToArray()
                     : MemoryMarshal.AsBytes(wf.Select(BFloat16.FromSingle).ToArray().AsSpan()).ToArray();
-                var (r, f) = Both(isa, (b, arena) =>
+                var (r, f) = Both(set, (b, arena) =>
                 {
                     var w = b.LoadLinear(raw, dtype, outF, inF, dtype == TensorDType.F32 ? ElementType.F32 : ElementType.BF16, arena);
                     var dx = Put(b, arena, x, m, inF);
@@ -130,10 +121,9 @@ public sealed class KernelParityTests
     }
 
     [Theory]
-    [MemberData(nameof(FastSets))]
-    public void Linear_with_a_low_rank_update_matches_reference_and_the_unfused_products(string set)
+    [MemberData(nameof(Fast))]
+    public void Linear_with_a_low_rank_update_matches_reference_and_the_unfused_products(BackendVariant set)
     {
-        var isa = Require(set);
         foreach (var (m, inF, outF, rank) in new[] { (150, 600, 70, 16), (7, 33, 161, 5), (1, 40, 64, 1) })
         {
             var rng = new Random(m + inF + outF + rank);
@@ -168,18 +158,17 @@ public sealed class KernelParityTests
                 }
                 return Get(b, y).Concat(Get(b, dx)).ToArray();
             }
-            var (r, f) = Both(isa, (b, arena) => Run(b, arena, true));
+            var (r, f) = Both(set, (b, arena) => Run(b, arena, true));
             Close(r, f, 2e-6f * inF, $"{set} fused low-rank linear {m}x{inF}x{outF} r{rank}");
-            var (_, unfused) = Both(isa, (b, arena) => Run(b, arena, false));
+            var (_, unfused) = Both(set, (b, arena) => Run(b, arena, false));
             Close(unfused, f, 2e-6f * inF, $"{set} fused vs unfused {m}x{inF}x{outF} r{rank}");
         }
     }
 
     [Theory]
-    [MemberData(nameof(FastSets))]
-    public void Tiled_attention_and_its_backward_match_reference_on_long_sequences(string set)
+    [MemberData(nameof(Fast))]
+    public void Tiled_attention_and_its_backward_match_reference_on_long_sequences(BackendVariant set)
     {
-        var isa = Require(set);
         // Sequences longer than a query tile (48) and of odd lengths, as training lays them out; GQA 4:2, head_dim 64 and 20.
         foreach (var (lengths, heads, kvHeads, headDim) in new[] { (new[] { 60, 13, 100 }, 4, 2, 64), (new[] { 49, 31 }, 3, 1, 20) })
         {
@@ -191,7 +180,7 @@ public sealed class KernelParityTests
             var v = Random(rng, (long)tokens * kw);
             var g = Random(rng, (long)tokens * qw);
             float scale = 1f / MathF.Sqrt(headDim);
-            var (r, f) = Both(isa, (b, arena) =>
+            var (r, f) = Both(set, (b, arena) =>
             {
                 Tensor qT = Put(b, arena, q, tokens, qw), kT = Put(b, arena, k, tokens, kw), vT = Put(b, arena, v, tokens, kw);
                 Tensor s = PutInts(b, arena, start).Reshape(tokens, 1), c = PutInts(b, arena, count).Reshape(tokens, 1);
@@ -207,15 +196,14 @@ public sealed class KernelParityTests
     }
 
     [Theory]
-    [MemberData(nameof(FastSets))]
-    public void Embedding_reads_rows_from_packed_weights(string set)
+    [MemberData(nameof(Fast))]
+    public void Embedding_reads_rows_from_packed_weights(BackendVariant set)
     {
-        var isa = Require(set);
         var rng = new Random(3);
         int vocab = 53, dim = 37;
         var table = Random(rng, vocab * dim);
         int[] ids = [0, 52, 7, 7, 31];
-        var (r, f) = Both(isa, (b, arena) =>
+        var (r, f) = Both(set, (b, arena) =>
         {
             var w = b.LoadLinear(MemoryMarshal.AsBytes(table.AsSpan()), TensorDType.F32, vocab, dim, ElementType.F32, arena);
             var dst = arena.Allocate(ElementType.F32, ids.Length, dim);
@@ -227,10 +215,9 @@ public sealed class KernelParityTests
     }
 
     [Theory]
-    [MemberData(nameof(FastSets))]
-    public void RmsNorm_rope_swiglu_softmax_argmax_match_reference(string set)
+    [MemberData(nameof(Fast))]
+    public void RmsNorm_rope_swiglu_softmax_argmax_match_reference(BackendVariant set)
     {
-        var isa = Require(set);
         var rng = new Random(11);
         foreach (int n in new[] { 1, 3, 8, 17, 64, 131 })
         {
@@ -238,7 +225,7 @@ public sealed class KernelParityTests
             var x = Random(rng, rows * n, 3f);
             var y = Random(rng, rows * n, 3f);
             var w = Random(rng, n);
-            var (r, f) = Both(isa, (b, arena) =>
+            var (r, f) = Both(set, (b, arena) =>
             {
                 var t = Put(b, arena, x, rows, n);
                 var d = arena.Allocate(ElementType.F32, rows, n);
@@ -246,21 +233,21 @@ public sealed class KernelParityTests
                 return Get(b, d);
             });
             Close(r, f, 1e-5f, $"{set} rmsnorm n={n}");
-            (r, f) = Both(isa, (b, arena) =>
+            (r, f) = Both(set, (b, arena) =>
             {
                 var d = arena.Allocate(ElementType.F32, rows, n);
                 b.SwiGlu(Put(b, arena, x, rows, n), Put(b, arena, y, rows, n), d);
                 return Get(b, d);
             });
             Close(r, f, 1e-5f, $"{set} swiglu n={n}");
-            (r, f) = Both(isa, (b, arena) =>
+            (r, f) = Both(set, (b, arena) =>
             {
                 var t = Put(b, arena, x, rows, n);
                 b.Softmax(t, t);
                 return Get(b, t);
             });
             Close(r, f, 1e-5f, $"{set} softmax n={n}");
-            (r, f) = Both(isa, (b, arena) =>
+            (r, f) = Both(set, (b, arena) =>
             {
                 var d = arena.Allocate(ElementType.I32, 1, rows);
                 b.Argmax(Put(b, arena, x, rows, n), d);
@@ -277,7 +264,7 @@ public sealed class KernelParityTests
             var cos = Random(rng, maxPos * headDim / 2);
             var sin = Random(rng, maxPos * headDim / 2);
             int[] pos = [0, 1, 2, 49, 13, 13, 7];
-            var (r, f) = Both(isa, (b, arena) =>
+            var (r, f) = Both(set, (b, arena) =>
             {
                 var t = Put(b, arena, x, tokens, heads * headDim);
                 b.Rope(t, PutInts(b, arena, pos), Put(b, arena, cos, maxPos, headDim / 2), Put(b, arena, sin, maxPos, headDim / 2), headDim, t);
@@ -288,10 +275,9 @@ public sealed class KernelParityTests
     }
 
     [Theory]
-    [MemberData(nameof(FastSets))]
-    public void Attention_matches_reference_with_gqa_ranges_and_empty_rows(string set)
+    [MemberData(nameof(Fast))]
+    public void Attention_matches_reference_with_gqa_ranges_and_empty_rows(BackendVariant set)
     {
-        var isa = Require(set);
         var rng = new Random(5);
         foreach (var (heads, kvHeads, headDim) in new[] { (4, 2, 16), (3, 3, 7), (8, 1, 64), (6, 2, 13) })
         {
@@ -301,7 +287,7 @@ public sealed class KernelParityTests
             var vc = Random(rng, cacheRows * kvHeads * headDim);
             int[] start = [0, 0, 0, 20, 20, 5, 0, 33, 10];
             int[] count = [1, 2, 3, 1, 17, 0, 40, 7, 30];
-            var (r, f) = Both(isa, (b, arena) =>
+            var (r, f) = Both(set, (b, arena) =>
             {
                 var d = arena.Allocate(ElementType.F32, tokens, heads * headDim);
                 b.Attention(Put(b, arena, q, tokens, heads * headDim), Put(b, arena, kc, cacheRows, kvHeads * headDim), Put(b, arena, vc, cacheRows, kvHeads * headDim),
@@ -316,18 +302,36 @@ public sealed class KernelParityTests
     [Fact]
     public void Factory_rejects_an_unknown_kernel_name()
     {
-        var old = Environment.GetEnvironmentVariable(KernelFactory.EnvironmentVariable);
-        try
+        // The environment's value is passed in rather than set on the process, which other tests read concurrently.
+        var e = Assert.Throws<UserException>(() => ComputeBackends.Choose(null, "sse9"));
+        Assert.Contains("SHARPTUNE_KERNELS=sse9", e.Message);
+        Assert.Equal(KernelIsa.Scalar, ComputeBackends.Choose(null, "scalar"));
+        e = Assert.Throws<UserException>(() => ComputeBackends.Create(new BackendOptions { Kernels = "sse9" }));
+        Assert.Contains("kernel set sse9: expected one of avx512, avx2, vector128, scalar", e.Message);
+    }
+
+    [Fact]
+    public void Factory_takes_the_options_over_the_environment_and_full_variant_names()
+    {
+        Assert.Equal(KernelIsa.Scalar, ComputeBackends.Choose("scalar", "sse9"));
+        Assert.Equal(KernelIsa.Scalar, ComputeBackends.Choose("CPU-Scalar", null));
+        var fastest = ComputeBackends.Available()[^1];
+        Assert.Equal(fastest.Name, "cpu-" + ComputeBackends.Choose(null, null).ToString().ToLowerInvariant());
+        using var backend = ComputeBackends.Create(new BackendOptions { Kernels = fastest.Name, Threads = 1 });
+        Assert.Equal(fastest.Name, backend.Name);
+    }
+
+    [Fact]
+    public void Available_lists_the_reference_first_and_each_variant_builds_the_backend_it_names()
+    {
+        var all = ComputeBackends.Available();
+        Assert.Equal(ComputeBackends.Reference.Name, all[0].Name);
+        Assert.Equal("cpu-scalar", ComputeBackends.Reference.Name);
+        Assert.Equal(all.Count, all.Select(v => v.Name).Distinct().Count());
+        foreach (var variant in all)
         {
-            Environment.SetEnvironmentVariable(KernelFactory.EnvironmentVariable, "sse9");
-            var e = Assert.Throws<UserException>(() => KernelFactory.Choose());
-            Assert.Contains("SHARPTUNE_KERNELS=sse9", e.Message);
-            Environment.SetEnvironmentVariable(KernelFactory.EnvironmentVariable, "scalar");
-            Assert.Equal(KernelIsa.Scalar, KernelFactory.Choose());
-        }
-        finally
-        {
-            Environment.SetEnvironmentVariable(KernelFactory.EnvironmentVariable, old);
+            using var backend = variant.Create();
+            Assert.Equal(variant.Name, backend.Name);
         }
     }
 }

@@ -8,7 +8,7 @@ namespace SharpTune.Tests.Inference;
 /// <summary>Generation behaviour that needs no oracle: cache consistency, finish reasons, sampling with a seed.</summary>
 public sealed class GeneratorTests : IDisposable
 {
-    private readonly IComputeBackend _backend = KernelFactory.CreateCpu();
+    private readonly IComputeBackend _backend = ComputeBackends.Create();
     private readonly ModelConfig _config = RandomModels.Config(ModelArchitecture.Qwen3, tied: true, vocab: 61);
     private readonly DecoderWeights _weights;
     private readonly DecoderModel _model;

@@ -2,6 +2,7 @@ using System.Text.Json;
 using SharpTune.Engine;
 using SharpTune.Inference;
 using SharpTune.Models;
+using SharpTune.Tests.Engine;
 using SharpTune.Tests.Support;
 
 namespace SharpTune.Tests.Models;
@@ -80,22 +81,15 @@ public sealed class DecoderParityTests(DecoderOracleFixture oracle) : IClassFixt
     private static readonly string[] Names = ["qwen3-f32-tied", "qwen3-bf16-untied", "qwen2-f32-untied-bias", "llama-f32-untied-llama3-rope", "mistral-bf16-tied", "qwen3-f32-mha-odd", "llama-f32-attention-bias"];
 
     /// <summary>Every case on every kernel set this CPU supports (scalar reference included).</summary>
-    public static TheoryData<string, string> Cases()
-    {
-        var data = new TheoryData<string, string>();
-        foreach (var name in Names)
-            foreach (var isa in KernelFactory.Supported())
-                data.Add(name, isa.ToString().ToLowerInvariant());
-        return data;
-    }
+    public static TheoryData<string, BackendVariant> Cases() => TestBackends.ForEach(Names);
 
     [Theory]
     [MemberData(nameof(Cases))]
-    public void Padded_batch_logits_match_pytorch(string name, string kernels)
+    public void Padded_batch_logits_match_pytorch(string name, BackendVariant kernels)
     {
         TestEnvironment.RequireOracle(oracle.Available, "/usr/bin/python3 with torch and numpy (python3-torch)");
         var c = oracle.Get(name);
-        using var backend = KernelFactory.CreateCpu(Enum.Parse<KernelIsa>(kernels, ignoreCase: true));
+        using var backend = kernels.Create();
         using var weights = DecoderWeights.Load(c.Config, c.Weights, backend);
         // Small chunks so that a prompt spans several forward chunks through the cache.
         using var model = new DecoderModel(weights, maxTokens: 7, maxLogitRows: 5);
@@ -131,11 +125,11 @@ public sealed class DecoderParityTests(DecoderOracleFixture oracle) : IClassFixt
 
     [Theory]
     [MemberData(nameof(Cases))]
-    public void Greedy_generation_matches_pytorch_tokens(string name, string kernels)
+    public void Greedy_generation_matches_pytorch_tokens(string name, BackendVariant kernels)
     {
         TestEnvironment.RequireOracle(oracle.Available, "/usr/bin/python3 with torch and numpy (python3-torch)");
         var c = oracle.Get(name);
-        using var backend = KernelFactory.CreateCpu(Enum.Parse<KernelIsa>(kernels, ignoreCase: true));
+        using var backend = kernels.Create();
         using var weights = DecoderWeights.Load(c.Config, c.Weights, backend);
         using var model = new DecoderModel(weights, maxTokens: 16, maxLogitRows: 4);
         using var generator = new Generator(model, maxBatch: 2, maxLength: 24);

@@ -8,7 +8,7 @@ public sealed class DecoderWeightsTests
     [Fact]
     public void Missing_or_misshapen_tensors_are_named_in_the_error()
     {
-        using var backend = KernelFactory.CreateCpu();
+        using var backend = ComputeBackends.Create();
         var config = RandomModels.Config(ModelArchitecture.Qwen2, tied: false);
         var weights = RandomModels.Weights(config, 1, bf16: false);
         var noBias = new InMemoryTensorSource();
@@ -32,7 +32,7 @@ public sealed class DecoderWeightsTests
     [Fact]
     public void Bf16_storage_halves_linear_weight_memory()
     {
-        using var backend = KernelFactory.CreateCpu();
+        using var backend = ComputeBackends.Create();
         var config = RandomModels.Config(ModelArchitecture.Llama, tied: true, hidden: 64, intermediate: 128, vocab: 256);
         var src = RandomModels.Weights(config, 2, bf16: false);
         using var f32 = DecoderWeights.Load(config, src, backend, WeightStorage.F32, maxPositions: 16);

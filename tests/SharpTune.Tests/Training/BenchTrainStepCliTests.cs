@@ -80,7 +80,7 @@ public sealed class BenchTrainStepCliTests : IDisposable
         // The same batch, model and seeded LoRA initialization in-process give the same loss.
         var config = ModelConfigJson.Load(_model);
         using var weights = SafetensorsCheckpoint.Open(_model);
-        using var backend = KernelFactory.CreateCpu();
+        using var backend = ComputeBackends.Create();
         using var model = TrainableDecoder.CreateLora(config, weights, LoraInitializer.Initialize(config, new LoraConfig(), 5), backend, new TrainingOptions { MaxTokens = 9 });
         var batch = TrainingBatch.FromPadded(ids, labels, mask, config.VocabSize);
         Assert.Equal(6, batch.SupervisedCount);

@@ -15,7 +15,7 @@ public class CheckpointPromptSettingsTests
         var config = RandomModels.Config(ModelArchitecture.Qwen3, tied: true, hidden: 32, heads: 4, kvHeads: 2, headDim: 8, intermediate: 48, vocab: 67);
         var weights = RandomModels.Weights(config, 3, false);
         using var dir = new TempDir();
-        using var backend = KernelFactory.CreateCpu();
+        using var backend = ComputeBackends.Create();
         using var model = TrainableDecoder.CreateFull(config, weights, backend, new TrainingOptions { MaxTokens = 64 });
         using var trainer = new Trainer(model, new AdamWOptions(), seed: 1);
         var settings = new PromptSettings { Template = "qwen3", TemplateSource = "{{ x }}", DefaultSystem = "Sys", ThinkBlock = ThinkBlockPlacement.Answer };

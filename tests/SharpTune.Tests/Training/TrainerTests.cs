@@ -36,7 +36,7 @@ public sealed class TrainerTests
         var opt = new AdamWOptions { LearningRate = 2e-3, WeightDecay = 0.01, MaxGradNorm = 1.0 };
         var schedule = new LearningRateSchedule(LearningRateScheduleType.Cosine, 2, 8);
         var lora = new LoraConfig { Rank = 4, Alpha = 8, Dropout = 0.1 };
-        using var backend = KernelFactory.CreateCpu();
+        using var backend = ComputeBackends.Create();
         TrainableDecoder Make() => full
             ? TrainableDecoder.CreateFull(Qwen3, weights, backend, new TrainingOptions { MaxTokens = 64 })
             : Lora(backend, Qwen3, weights, lora);
@@ -72,7 +72,7 @@ public sealed class TrainerTests
         using var dir = new TempDir();
         var weights = RandomModels.Weights(Qwen3, 3, false);
         var batches = Batches(Qwen3, 50, [6, 4]);
-        using var backend = KernelFactory.CreateCpu();
+        using var backend = ComputeBackends.Create();
         string checkpoint = Path.Combine(dir.Path, "ckpt");
         using (var model = Lora(backend, Qwen3, weights, new LoraConfig { Rank = 2 }))
         using (var trainer = new Trainer(model, new AdamWOptions(), seed: 1))
@@ -107,7 +107,7 @@ public sealed class TrainerTests
     {
         var weights = RandomModels.Weights(Qwen3, 4, false);
         var batches = Batches(Qwen3, 60, [11, 7, 3]);
-        using var backend = KernelFactory.CreateCpu();
+        using var backend = ComputeBackends.Create();
         float[][] Run(bool checkpointing, out double loss)
         {
             using var model = full
@@ -130,7 +130,7 @@ public sealed class TrainerTests
     public void Gradient_checkpointing_shrinks_the_activation_arena()
     {
         var weights = RandomModels.Weights(Qwen3 with { NumLayers = 4 }, 4, false);
-        using var backend = KernelFactory.CreateCpu();
+        using var backend = ComputeBackends.Create();
         long Bytes(bool checkpointing)
         {
             using var m = TrainableDecoder.CreateFull(Qwen3 with { NumLayers = 4 }, weights, backend, new TrainingOptions { MaxTokens = 256, GradientCheckpointing = checkpointing });
@@ -144,7 +144,7 @@ public sealed class TrainerTests
     {
         var weights = RandomModels.Weights(Qwen3, 5, false);
         var batch = Batches(Qwen3, 70, [12, 9])[0];
-        using var backend = KernelFactory.CreateCpu();
+        using var backend = ComputeBackends.Create();
         var adapter = LoraInitializer.Initialize(Qwen3, new LoraConfig { Rank = 4, Dropout = 0.3 }, 2);
         var rng = new Random(1);
         adapter = adapter with { Modules = adapter.Modules.Select(m => m with { B = m.B.Select(_ => (float)(rng.NextDouble() - 0.5) * 0.5f).ToArray() }).ToList() };
@@ -182,7 +182,7 @@ public sealed class TrainerTests
     {
         var weights = RandomModels.Weights(Qwen3, 6, false);
         var batches = Batches(Qwen3, 80, [10, 6, 8]);
-        using var backend = KernelFactory.CreateCpu();
+        using var backend = ComputeBackends.Create();
         using var model = Lora(backend, Qwen3, weights, new LoraConfig { Rank = 4, Alpha = 16, UseRslora = true });
         using (var trainer = new Trainer(model, new AdamWOptions { LearningRate = 1e-2 }, seed: 1))
             for (int s = 0; s < 3; s++) trainer.Step(batches);
@@ -231,7 +231,7 @@ public sealed class TrainerTests
         Assert.Equal([0, 1, 3], b.SupervisedTokens); // token t is scored against label t+1
         Assert.Equal([2, 3, 5], b.Targets);
 
-        using var backend = KernelFactory.CreateCpu();
+        using var backend = ComputeBackends.Create();
         var weights = RandomModels.Weights(Qwen3, 1, false);
         using var model = Lora(backend, Qwen3, weights, new LoraConfig { Rank = 2 }, maxTokens: 4);
         using var trainer = new Trainer(model, new AdamWOptions());

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using SharpTune.Engine;
 using SharpTune.Models;
+using SharpTune.Tests.Engine;
 using SharpTune.Tests.Models;
 using SharpTune.Tests.Support;
 using SharpTune.Training;
@@ -150,14 +151,7 @@ public sealed class TrainingParityTests(TrainingOracleFixture oracle) : IClassFi
     private static readonly string[] Names =
         ["qwen3-lora-fresh", "qwen3-lora-rslora-accumulated-clipped", "llama-lora-llama3-rope", "qwen2-lora-bias", "mistral-bf16-lora", "qwen3-full", "qwen2-full-untied"];
 
-    public static TheoryData<string, string> Cases()
-    {
-        var data = new TheoryData<string, string>();
-        foreach (var name in Names)
-            foreach (var isa in KernelFactory.Supported())
-                data.Add(name, isa.ToString().ToLowerInvariant());
-        return data;
-    }
+    public static TheoryData<string, BackendVariant> Cases() => TestBackends.ForEach(Names);
 
     internal static TrainableDecoder Build(TrainingOracleFixture.Case c, IComputeBackend backend, bool checkpointing = false)
     {
@@ -178,12 +172,12 @@ public sealed class TrainingParityTests(TrainingOracleFixture oracle) : IClassFi
 
     [Theory]
     [MemberData(nameof(Cases))]
-    public void Step_zero_gradients_and_ten_adamw_steps_match_pytorch(string name, string kernels)
+    public void Step_zero_gradients_and_ten_adamw_steps_match_pytorch(string name, BackendVariant kernels)
     {
         TestEnvironment.RequireOracle(oracle.Available, "/usr/bin/python3 with torch and numpy (python3-torch)");
         var c = oracle.Get(name);
         var answer = oracle.Answers[name];
-        using var backend = KernelFactory.CreateCpu(Enum.Parse<KernelIsa>(kernels, ignoreCase: true));
+        using var backend = kernels.Create();
         using var model = Build(c, backend);
         var batches = Batches(c);
         long supervised = batches.Sum(b => (long)b.SupervisedCount);

@@ -1,4 +1,5 @@
 using SharpTune.IO;
+using SharpTune.Numerics;
 
 namespace SharpTune.Data.MovieLens;
 

@@ -1,3 +1,5 @@
+using SharpTune.Numerics;
+
 namespace SharpTune.Data.MovieLens;
 
 /// <summary>

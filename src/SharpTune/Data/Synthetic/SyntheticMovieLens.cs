@@ -1,6 +1,7 @@
 using System.Buffers.Text;
 using System.Text;
 using SharpTune.IO;
+using SharpTune.Numerics;
 
 namespace SharpTune.Data.Synthetic;
 

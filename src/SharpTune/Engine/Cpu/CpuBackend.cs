@@ -23,7 +23,7 @@ internal sealed unsafe class CpuBackend : IComputeBackend
 
     internal CpuKernels Kernels { get; }
 
-    public string Name => "cpu-" + Kernels.Name;
+    public string Name => CpuKernelSets.Device + "-" + Kernels.Name;
 
     public Arena CreateArena(string name) => new CpuArena(name);
 

@@ -1,7 +1,7 @@
-namespace SharpTune.Engine;
+namespace SharpTune.Engine.Cpu;
 
-/// <summary>Which CPU kernel implementation runs (<c>SHARPTUNE_KERNELS</c>).</summary>
-public enum KernelIsa
+/// <summary>Which CPU kernel set runs (chosen by <see cref="ComputeBackends"/>, e.g. from <c>SHARPTUNE_KERNELS</c>).</summary>
+internal enum KernelIsa
 {
     /// <summary>Plain scalar reference kernels.</summary>
     Scalar,

@@ -1,20 +1,38 @@
-namespace SharpTune.Data;
+using System.Runtime.CompilerServices;
+
+namespace SharpTune.Numerics;
 
 /// <summary>
 /// A small seeded random generator (SplitMix64) whose sequence is fixed by this code, not by the runtime version,
-/// so the same seed gives the same data and splits everywhere.
+/// so the same seed gives the same data and splits everywhere. <see cref="Mix"/>, its step function, is the one
+/// counter-based hash of the code base: weight initialisation (<c>ModelInitializer</c>, <c>LoraInitializer</c>) and
+/// the dropout mask call it on (key + element index), so any element can be computed on its own.
 /// </summary>
 public sealed class SplitMix64(ulong seed)
 {
+    private const ulong GoldenGamma = 0x9E3779B97F4A7C15UL;
+
     private ulong _state = seed;
+
+    /// <summary>
+    /// One SplitMix64 step on <paramref name="z"/>: add the golden gamma, then the finalizer (a bijective 64-bit mixer).
+    /// The generator's n-th output (from 0) is <c>Mix(seed + n·gamma)</c>.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static ulong Mix(ulong z)
+    {
+        z += GoldenGamma;
+        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL;
+        z = (z ^ (z >> 27)) * 0x94D049BB133111EBUL;
+        return z ^ (z >> 31);
+    }
 
     /// <summary>The next 64 random bits.</summary>
     public ulong NextUInt64()
     {
-        ulong z = _state += 0x9E3779B97F4A7C15UL;
-        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL;
-        z = (z ^ (z >> 27)) * 0x94D049BB133111EBUL;
-        return z ^ (z >> 31);
+        ulong z = _state;
+        _state += GoldenGamma;
+        return Mix(z);
     }
 
     /// <summary>Uniform in [0, 1).</summary>
