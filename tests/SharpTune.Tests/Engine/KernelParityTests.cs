@@ -299,6 +299,140 @@ public sealed class KernelParityTests
         }
     }
 
+    [Theory]
+    [MemberData(nameof(Fast))]
+    public void Embedding_rows_of_every_storage_and_width_match_reference_exactly(BackendVariant set)
+    {
+        // 128 rows fill whole panels of every width (8, 16, 64), so the last row sits in the last lane of the last panel:
+        // a BF16 read past it would leave the buffer. Dims cover the vector tails.
+        const int vocab = 128;
+        foreach (int dim in new[] { 1, 7, 8, 9, 16, 37, 64 })
+            foreach (var dtype in new[] { TensorDType.F32, TensorDType.BF16 })
+            {
+                var rng = new Random(dim);
+                var table = Random(rng, vocab * dim);
+                byte[] raw = dtype == TensorDType.F32
+                    ? MemoryMarshal.AsBytes(table.AsSpan()).ToArray()
+                    : MemoryMarshal.AsBytes(table.Select(BFloat16.FromSingle).ToArray().AsSpan()).ToArray();
+                int[] ids = [127, 0, 63, 64, 7, 7, 126, 127, 15, 16];
+                var (r, f) = Both(set, (b, arena) =>
+                {
+                    var w = b.LoadLinear(raw, dtype, vocab, dim, dtype == TensorDType.F32 ? ElementType.F32 : ElementType.BF16, arena);
+                    var dst = arena.Allocate(ElementType.F32, ids.Length, dim);
+                    b.Embedding(PutInts(b, arena, ids), w, dst);
+                    return Get(b, dst);
+                });
+                float Expected(int row, int j) => dtype == TensorDType.F32 ? table[row * dim + j] : BFloat16.ToSingle(BFloat16.FromSingle(table[row * dim + j]));
+                for (int t = 0; t < ids.Length; t++)
+                    for (int j = 0; j < dim; j++) Assert.Equal(Expected(ids[t], j), r[t * dim + j]);
+                Close(r, f, 0, $"{set} embedding {dtype} dim={dim}");
+            }
+    }
+
+    [Theory]
+    [MemberData(nameof(Fast))]
+    public void Row_gathers_scatters_and_kv_writes_match_reference_exactly(BackendVariant set)
+    {
+        foreach (int cols in new[] { 1, 5, 8, 13, 64, 1000 })
+        {
+            var rng = new Random(cols);
+            int rows = 11;
+            var table = Random(rng, rows * cols);
+            int[] ids = [3, 0, 3, 10, 7, 3];
+            var source = Random(rng, ids.Length * cols);
+            var (r, f) = Both(set, (b, arena) =>
+            {
+                Tensor t = Put(b, arena, table, rows, cols), idT = PutInts(b, arena, ids), src = Put(b, arena, source, ids.Length, cols);
+                var embedded = arena.Allocate(ElementType.F32, ids.Length, cols);
+                b.Embedding(idT, t, embedded);
+                var gathered = arena.Allocate(ElementType.F32, ids.Length, cols);
+                b.GatherRows(t, idT, gathered);
+                // Repeated indices add up in order; the embedding's gradient is the same scatter.
+                var scattered = Put(b, arena, table, rows, cols);
+                b.ScatterAddRows(src, idT, scattered);
+                var grad = Put(b, arena, table, rows, cols);
+                b.EmbeddingBackward(idT, src, grad);
+                Tensor kCache = Put(b, arena, table, rows, cols), vCache = Put(b, arena, table, rows, cols);
+                int[] slots = [9, 2, 4, 0, 10, 1];
+                b.WriteKv(src, Put(b, arena, source.Select(v => -v).ToArray(), ids.Length, cols), PutInts(b, arena, slots), kCache, vCache);
+                return Get(b, embedded).Concat(Get(b, gathered)).Concat(Get(b, scattered)).Concat(Get(b, grad)).Concat(Get(b, kCache)).Concat(Get(b, vCache)).ToArray();
+            });
+            // The reference against the definition: gathered row i is table row ids[i]; row 3 received three source rows.
+            int n = ids.Length;
+            for (int j = 0; j < cols; j++)
+            {
+                Assert.Equal(table[10 * cols + j], r[3 * cols + j]);
+                Assert.Equal(table[3 * cols + j], r[n * cols + 2 * cols + j]);
+                Assert.Equal(table[3 * cols + j] + source[j] + source[2 * cols + j] + source[5 * cols + j], r[2 * n * cols + 3 * cols + j]);
+                Assert.Equal(source[4 * cols + j], r[2 * n * cols + 2 * rows * cols + 10 * cols + j]);
+            }
+            Close(r, f, 0, $"{set} row kernels cols={cols}");
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Fast))]
+    public void Bias_add_and_row_sums_match_reference_exactly(BackendVariant set)
+    {
+        // Shapes large enough to be split between threads (rows for the bias, columns for the sums) and odd ones.
+        foreach (var (rows, n) in new[] { (1, 1), (3, 7), (5, 64), (33, 100), (300, 1000), (2, 70000) })
+        {
+            var rng = new Random(rows + n);
+            var x = Random(rng, (long)rows * n, 3f);
+            var bias = Random(rng, n);
+            var start = Random(rng, n);
+            var (r, f) = Both(set, (b, arena) =>
+            {
+                var y = Put(b, arena, x, rows, n);
+                b.AddBias(Put(b, arena, bias, 1, n), y);
+                var sums = Put(b, arena, start, 1, n);
+                b.SumRows(Put(b, arena, x, rows, n), sums, accumulate: false);
+                var accumulated = Put(b, arena, start, 1, n);
+                b.SumRows(Put(b, arena, x, rows, n), accumulated, accumulate: true);
+                return Get(b, y).Concat(Get(b, sums)).Concat(Get(b, accumulated)).ToArray();
+            });
+            for (int j = 0; j < Math.Min(n, 50); j++)
+            {
+                Assert.Equal(x[(rows - 1) * n + j] + bias[j], r[(rows - 1) * n + j]);
+                float sum = 0, acc = start[j];
+                for (int i = 0; i < rows; i++) { sum += x[(long)i * n + j]; acc += x[(long)i * n + j]; }
+                Assert.Equal(sum, r[rows * n + j]);
+                Assert.Equal(acc, r[rows * n + n + j]);
+            }
+            Close(r, f, 0, $"{set} bias and row sums [{rows}, {n}]");
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Fast))]
+    public void Dropout_masks_match_reference_exactly_and_follow_the_documented_hash(BackendVariant set)
+    {
+        foreach (var (rows, n) in new[] { (1, 13), (3, 8), (7, 10001) })
+            foreach (float p in new[] { 0f, 0.1f, 0.5f, 0.9f })
+            {
+                var rng = new Random(rows * n);
+                var x = Random(rng, (long)rows * n);
+                const ulong seed = 0x1234_5678_9ABC_DEF0UL;
+                var (r, f) = Both(set, (b, arena) =>
+                {
+                    var dst = arena.Allocate(ElementType.F32, rows, n);
+                    b.Dropout(Put(b, arena, x, rows, n), p, seed, dst);
+                    var inPlace = Put(b, arena, x, rows, n);
+                    b.Dropout(inPlace, p, seed, inPlace);
+                    return Get(b, dst).Concat(Get(b, inPlace)).ToArray();
+                });
+                ulong key = SplitMix64.Mix(seed), threshold = (ulong)(p * 18446744073709551616.0);
+                float keep = 1f / (1f - p);
+                for (int i = 0; i < x.Length; i++)
+                {
+                    float expected = SplitMix64.Mix(key + (ulong)i) < threshold ? 0f : x[i] * keep;
+                    Assert.Equal(expected, r[i]);
+                    Assert.Equal(expected, r[x.Length + i]);
+                }
+                Close(r, f, 0, $"{set} dropout p={p} [{rows}, {n}]");
+            }
+    }
+
     [Fact]
     public void Factory_rejects_an_unknown_kernel_name()
     {

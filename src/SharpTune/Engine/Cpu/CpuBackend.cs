@@ -5,8 +5,9 @@ using SharpTune.Numerics;
 namespace SharpTune.Engine.Cpu;
 
 /// <summary>
-/// The CPU implementation of the kernel boundary: buffers are native host memory, tensors resolve to pointers,
-/// and the math runs in a <see cref="CpuKernels"/> set (scalar reference or a SIMD instruction set).
+/// The CPU implementation of the kernel boundary: buffers are native host memory, tensors resolve to pointers. It
+/// only validates (shapes, types, indices) and dispatches: every computation runs in a <see cref="CpuKernels"/> set
+/// (the scalar reference or a SIMD instruction set). Members follow the order of <see cref="IComputeBackend"/>.
 /// </summary>
 internal sealed unsafe class CpuBackend : IComputeBackend
 {
@@ -35,39 +36,10 @@ internal sealed unsafe class CpuBackend : IComputeBackend
         int width = Kernels.PanelWidth;
         long panels = width == 0 ? outFeatures : (outFeatures + width - 1) / width;
         long length = width == 0 ? (long)outFeatures * inFeatures : panels * width * inFeatures;
-        var buffer = ((CpuArena)arena).AllocateBuffer(storage, length);
-        var w = new CpuLinearWeight(outFeatures, inFeatures, storage, buffer, width);
-        long stride = width == 0 ? 1 : width;
-        for (int r = 0; r < outFeatures; r++)
-        {
-            long dst = w.IndexOf(r, 0);
-            var row = data.Slice(r * inFeatures * dtype.SizeOf(), inFeatures * dtype.SizeOf());
-            if (storage == ElementType.F32)
-            {
-                float* p = (float*)w.Data + dst;
-                for (int k = 0; k < inFeatures; k++) p[k * stride] = ReadAsSingle(row, dtype, k);
-            }
-            else
-            {
-                ushort* p = (ushort*)w.Data + dst;
-                if (dtype == TensorDType.BF16)
-                {
-                    var bits = MemoryMarshal.Cast<byte, ushort>(row);
-                    for (int k = 0; k < inFeatures; k++) p[k * stride] = bits[k];
-                }
-                else
-                    for (int k = 0; k < inFeatures; k++) p[k * stride] = BFloat16.FromSingle(ReadAsSingle(row, dtype, k));
-            }
-        }
+        var w = new CpuLinearWeight(outFeatures, inFeatures, storage, ((CpuArena)arena).AllocateBuffer(storage, length), width);
+        WeightPacker.Pack(data, dtype, w);
         return w;
     }
-
-    private static float ReadAsSingle(ReadOnlySpan<byte> row, TensorDType dtype, int k) => dtype switch
-    {
-        TensorDType.F32 => MemoryMarshal.Cast<byte, float>(row)[k],
-        TensorDType.BF16 => BFloat16.ToSingle(MemoryMarshal.Cast<byte, ushort>(row)[k]),
-        _ => (float)MemoryMarshal.Cast<byte, Half>(row)[k],
-    };
 
     public void Upload(ReadOnlySpan<float> source, Tensor destination)
     {
@@ -96,21 +68,48 @@ internal sealed unsafe class CpuBackend : IComputeBackend
     public void Embedding(Tensor ids, LinearWeight table, Tensor destination)
     {
         var w = (CpuLinearWeight)table;
-        int n = checked((int)ids.Length), dim = w.InFeatures;
-        Check(destination, ElementType.F32, (long)n * dim);
+        int n = checked((int)ids.Length);
+        Check(destination, ElementType.F32, (long)n * w.InFeatures);
         int* id = I(ids);
-        float* dst = F(destination);
-        long stride = w.PanelWidth == 0 ? 1 : w.PanelWidth;
         for (int t = 0; t < n; t++)
-        {
             if ((uint)id[t] >= (uint)w.OutFeatures) throw new UserException($"token id {id[t]} is outside the vocabulary (0..{w.OutFeatures - 1})");
-            long src = w.IndexOf(id[t], 0);
-            float* o = dst + (long)t * dim;
-            if (w.Storage == ElementType.BF16)
-                for (int j = 0; j < dim; j++) o[j] = BFloat16.ToSingle(((ushort*)w.Data)[src + j * stride]);
-            else
-                for (int j = 0; j < dim; j++) o[j] = ((float*)w.Data)[src + j * stride];
-        }
+        Kernels.Embedding(id, n, w, F(destination));
+    }
+
+    public void Embedding(Tensor ids, Tensor table, Tensor destination)
+    {
+        int n = checked((int)ids.Length);
+        Check(destination, ElementType.F32, (long)n * table.Cols);
+        int* id = I(ids);
+        for (int t = 0; t < n; t++)
+            if ((uint)id[t] >= (uint)table.Rows) throw new UserException($"token id {id[t]} is outside the vocabulary (0..{table.Rows - 1})");
+        Kernels.GatherRows(F(table), table.Cols, id, n, F(destination));
+    }
+
+    public void EmbeddingBackward(Tensor ids, Tensor outputGrad, Tensor tableGrad)
+    {
+        int n = checked((int)ids.Length);
+        Check(outputGrad, ElementType.F32, (long)n * tableGrad.Cols);
+        int* id = I(ids);
+        for (int t = 0; t < n; t++)
+            if ((uint)id[t] >= (uint)tableGrad.Rows) throw new ArgumentOutOfRangeException(nameof(ids), $"token id {id[t]} of {tableGrad.Rows}");
+        Kernels.ScatterAddRows(F(outputGrad), tableGrad.Cols, id, n, F(tableGrad));
+    }
+
+    public void GatherRows(Tensor source, Tensor indices, Tensor destination)
+    {
+        int k = checked((int)indices.Length);
+        Check(destination, ElementType.F32, (long)k * source.Cols);
+        int* idx = CheckRows(indices, source.Rows);
+        Kernels.GatherRows(F(source), source.Cols, idx, k, F(destination));
+    }
+
+    public void ScatterAddRows(Tensor source, Tensor indices, Tensor destination)
+    {
+        int k = checked((int)indices.Length);
+        Check(source, ElementType.F32, (long)k * destination.Cols);
+        int* idx = CheckRows(indices, destination.Rows);
+        Kernels.ScatterAddRows(F(source), destination.Cols, idx, k, F(destination));
     }
 
     public void RmsNorm(Tensor x, Tensor weight, float eps, Tensor destination)
@@ -118,6 +117,16 @@ internal sealed unsafe class CpuBackend : IComputeBackend
         Check(weight, ElementType.F32, x.Cols);
         SameShape(x, destination);
         Kernels.RmsNorm(F(x), x.Rows, x.Cols, F(weight), eps, F(destination));
+    }
+
+    public void RmsNormBackward(Tensor x, Tensor weight, float eps, Tensor outputGrad, Tensor inputGrad, bool accumulate, Tensor weightGrad)
+    {
+        Check(weight, ElementType.F32, x.Cols);
+        SameShape(x, outputGrad);
+        SameShape(x, inputGrad);
+        if (weightGrad.IsValid) Check(weightGrad, ElementType.F32, x.Cols);
+        if (accumulate && SameMemory(outputGrad, inputGrad)) throw new ArgumentException("rmsnorm backward: an accumulated input gradient cannot alias the output gradient");
+        Kernels.RmsNormBackward(F(x), x.Rows, x.Cols, F(weight), eps, F(outputGrad), F(inputGrad), accumulate, weightGrad.IsValid ? F(weightGrad) : null);
     }
 
     public void Linear(Tensor x, LinearWeight weight, Tensor bias, Tensor destination, bool accumulate) =>
@@ -145,8 +154,62 @@ internal sealed unsafe class CpuBackend : IComputeBackend
         Kernels.Gemm(job);
     }
 
+    public void LinearBackward(Tensor outputGrad, LinearWeight weight, Tensor inputGrad, bool accumulate) =>
+        LinearBackward(outputGrad, weight, inputGrad, accumulate, default, default);
+
+    public void LinearBackward(Tensor outputGrad, LinearWeight weight, Tensor inputGrad, bool accumulate, Tensor lowRankGrad, Tensor lowRankWeight)
+    {
+        var w = (CpuLinearWeight)weight;
+        if (outputGrad.Cols != w.OutFeatures || inputGrad.Rows != outputGrad.Rows || inputGrad.Cols != w.InFeatures)
+            throw new ArgumentException($"linear backward: outputGrad {outputGrad}, weight [{w.OutFeatures}, {w.InFeatures}], inputGrad {inputGrad}");
+        var job = new GemmJob
+        {
+            A = F(outputGrad), ARow = outputGrad.Cols, ACol = 1, M = outputGrad.Rows, N = w.InFeatures, K = w.OutFeatures, Alpha = 1f,
+            Source = GemmSource.Weight, Weight = w, C = F(inputGrad), Accumulate = accumulate,
+        };
+        if (lowRankGrad.IsValid)
+        {
+            if (lowRankGrad.Rows != outputGrad.Rows || lowRankWeight.Cols != w.InFeatures || lowRankWeight.Rows != lowRankGrad.Cols)
+                throw new ArgumentException($"linear backward: low-rank gradient {lowRankGrad} and weight {lowRankWeight} for [{w.OutFeatures}, {w.InFeatures}]");
+            job.A2 = F(lowRankGrad); job.A2Row = lowRankGrad.Cols; job.K2 = lowRankGrad.Cols;
+            job.B2 = F(lowRankWeight); job.B2Row = lowRankWeight.Cols; job.B2Col = 1; job.Alpha2 = 1f;
+        }
+        Kernels.Gemm(job);
+    }
+
+    public void MatMul(Tensor a, bool transposeA, Tensor b, bool transposeB, Tensor destination, float alpha = 1f, bool accumulate = false)
+    {
+        int m = transposeA ? a.Cols : a.Rows, k = transposeA ? a.Rows : a.Cols;
+        int kb = transposeB ? b.Cols : b.Rows, n = transposeB ? b.Rows : b.Cols;
+        if (k != kb || destination.Rows != m || destination.Cols != n)
+            throw new ArgumentException($"matmul: op(a) [{m}, {k}] · op(b) [{kb}, {n}] → destination {destination}");
+        if (SameMemory(a, destination) || SameMemory(b, destination)) throw new ArgumentException("matmul: the destination may not alias an operand");
+        Kernels.Gemm(new GemmJob
+        {
+            A = F(a), ARow = transposeA ? 1 : a.Cols, ACol = transposeA ? a.Cols : 1, M = m, N = n, K = k, Alpha = alpha,
+            Source = GemmSource.Matrix, B = F(b), BRow = transposeB ? 1 : b.Cols, BCol = transposeB ? b.Cols : 1,
+            C = F(destination), Accumulate = accumulate,
+        });
+    }
+
+    public void AddBias(Tensor bias, Tensor destination)
+    {
+        Check(bias, ElementType.F32, destination.Cols);
+        Kernels.AddBias(F(bias), destination.Rows, destination.Cols, F(destination));
+    }
+
+    public void SumRows(Tensor x, Tensor destination, bool accumulate)
+    {
+        Check(destination, ElementType.F32, x.Cols);
+        if (SameMemory(x, destination)) throw new ArgumentException("sum rows: the destination may not alias the input");
+        Kernels.SumRows(F(x), x.Rows, x.Cols, F(destination), accumulate);
+    }
+
     public void Rope(Tensor x, Tensor positions, Tensor cos, Tensor sin, int headDim, Tensor destination) =>
         RopeCore(x, positions, cos, sin, headDim, destination, inverse: false);
+
+    public void RopeBackward(Tensor outputGrad, Tensor positions, Tensor cos, Tensor sin, int headDim, Tensor inputGrad) =>
+        RopeCore(outputGrad, positions, cos, sin, headDim, inputGrad, inverse: true);
 
     private void RopeCore(Tensor x, Tensor positions, Tensor cos, Tensor sin, int headDim, Tensor destination, bool inverse)
     {
@@ -166,44 +229,10 @@ internal sealed unsafe class CpuBackend : IComputeBackend
         Check(slots, ElementType.I32, k.Rows);
         if (kCache.Cols != k.Cols || vCache.Cols != k.Cols || kCache.Rows != vCache.Rows) throw new ArgumentException($"kv cache {kCache} for k {k}");
         int* slot = I(slots);
-        int width = k.Cols;
         for (int t = 0; t < k.Rows; t++)
-        {
             if ((uint)slot[t] >= (uint)kCache.Rows) throw new ArgumentOutOfRangeException(nameof(slots), $"cache slot {slot[t]} of {kCache.Rows}");
-            Buffer.MemoryCopy(F(k) + (long)t * width, F(kCache) + (long)slot[t] * width, width * 4L, width * 4L);
-            Buffer.MemoryCopy(F(v) + (long)t * width, F(vCache) + (long)slot[t] * width, width * 4L, width * 4L);
-        }
-    }
-
-    public void SwiGlu(Tensor gate, Tensor up, Tensor destination)
-    {
-        SameShape(gate, up);
-        SameShape(gate, destination);
-        Kernels.SwiGlu(F(gate), F(up), gate.Length, F(destination));
-    }
-
-    public void Softmax(Tensor x, Tensor destination)
-    {
-        SameShape(x, destination);
-        Kernels.Softmax(F(x), x.Rows, x.Cols, F(destination));
-    }
-
-    public void GatherRows(Tensor source, Tensor indices, Tensor destination)
-    {
-        int k = checked((int)indices.Length);
-        Check(destination, ElementType.F32, (long)k * source.Cols);
-        int* idx = I(indices);
-        for (int i = 0; i < k; i++)
-        {
-            if ((uint)idx[i] >= (uint)source.Rows) throw new ArgumentOutOfRangeException(nameof(indices), $"row {idx[i]} of {source.Rows}");
-            Buffer.MemoryCopy(F(source) + (long)idx[i] * source.Cols, F(destination) + (long)i * source.Cols, source.Cols * 4L, source.Cols * 4L);
-        }
-    }
-
-    public void Argmax(Tensor x, Tensor destination)
-    {
-        Check(destination, ElementType.I32, x.Rows);
-        Kernels.Argmax(F(x), x.Rows, x.Cols, I(destination));
+        Kernels.ScatterRows(F(k), k.Cols, slot, k.Rows, F(kCache));
+        Kernels.ScatterRows(F(v), v.Cols, slot, v.Rows, F(vCache));
     }
 
     public void Attention(Tensor q, Tensor kCache, Tensor vCache, Tensor kvStart, Tensor kvCount, int heads, int kvHeads, float scale, Tensor destination) =>
@@ -219,9 +248,6 @@ internal sealed unsafe class CpuBackend : IComputeBackend
             Kernels.Attention(F(q), q.Rows, F(kCache), F(vCache), I(kvStart), I(kvCount), groupStart, groups, heads, kvHeads, headDim, scale, F(destination),
                 logSumExp.IsValid ? F(logSumExp) : null);
     }
-
-    private int[] _groupStarts = [];
-    private (long Start, long End)[] _groupRanges = [];
 
     public void AttentionBackward(Tensor q, Tensor k, Tensor v, Tensor output, Tensor outputGrad, Tensor logSumExp, Tensor kvStart, Tensor kvCount,
         int heads, int kvHeads, float scale, Tensor queryGrad, Tensor keyGrad, Tensor valueGrad)
@@ -242,6 +268,9 @@ internal sealed unsafe class CpuBackend : IComputeBackend
             Kernels.AttentionBackward(F(q), F(k), F(v), F(output), F(outputGrad), F(logSumExp), start, count, groupStart, groups,
                 heads, kvHeads, headDim, scale, F(queryGrad), F(keyGrad), F(valueGrad));
     }
+
+    private int[] _groupStarts = [];
+    private (long Start, long End)[] _groupRanges = [];
 
     /// <summary>
     /// Splits the tokens into groups — runs that share their first key row (a sequence) — into <c>_groupStarts</c>
@@ -295,6 +324,13 @@ internal sealed unsafe class CpuBackend : IComputeBackend
         return headDim;
     }
 
+    public void SwiGlu(Tensor gate, Tensor up, Tensor destination)
+    {
+        SameShape(gate, up);
+        SameShape(gate, destination);
+        Kernels.SwiGlu(F(gate), F(up), gate.Length, F(destination));
+    }
+
     public void SwiGluBackward(Tensor gate, Tensor up, Tensor outputGrad, Tensor gateGrad, Tensor upGrad)
     {
         SameShape(gate, up);
@@ -304,97 +340,11 @@ internal sealed unsafe class CpuBackend : IComputeBackend
         Kernels.SwiGluBackward(F(gate), F(up), F(outputGrad), gate.Length, F(gateGrad), F(upGrad));
     }
 
-    public void RmsNormBackward(Tensor x, Tensor weight, float eps, Tensor outputGrad, Tensor inputGrad, bool accumulate, Tensor weightGrad)
+    public void Dropout(Tensor x, float probability, ulong seed, Tensor destination)
     {
-        Check(weight, ElementType.F32, x.Cols);
-        SameShape(x, outputGrad);
-        SameShape(x, inputGrad);
-        if (weightGrad.IsValid) Check(weightGrad, ElementType.F32, x.Cols);
-        if (accumulate && SameMemory(outputGrad, inputGrad)) throw new ArgumentException("rmsnorm backward: an accumulated input gradient cannot alias the output gradient");
-        Kernels.RmsNormBackward(F(x), x.Rows, x.Cols, F(weight), eps, F(outputGrad), F(inputGrad), accumulate, weightGrad.IsValid ? F(weightGrad) : null);
-    }
-
-    public void RopeBackward(Tensor outputGrad, Tensor positions, Tensor cos, Tensor sin, int headDim, Tensor inputGrad) =>
-        RopeCore(outputGrad, positions, cos, sin, headDim, inputGrad, inverse: true);
-
-    public void LinearBackward(Tensor outputGrad, LinearWeight weight, Tensor inputGrad, bool accumulate) =>
-        LinearBackward(outputGrad, weight, inputGrad, accumulate, default, default);
-
-    public void LinearBackward(Tensor outputGrad, LinearWeight weight, Tensor inputGrad, bool accumulate, Tensor lowRankGrad, Tensor lowRankWeight)
-    {
-        var w = (CpuLinearWeight)weight;
-        if (outputGrad.Cols != w.OutFeatures || inputGrad.Rows != outputGrad.Rows || inputGrad.Cols != w.InFeatures)
-            throw new ArgumentException($"linear backward: outputGrad {outputGrad}, weight [{w.OutFeatures}, {w.InFeatures}], inputGrad {inputGrad}");
-        var job = new GemmJob
-        {
-            A = F(outputGrad), ARow = outputGrad.Cols, ACol = 1, M = outputGrad.Rows, N = w.InFeatures, K = w.OutFeatures, Alpha = 1f,
-            Source = GemmSource.Weight, Weight = w, C = F(inputGrad), Accumulate = accumulate,
-        };
-        if (lowRankGrad.IsValid)
-        {
-            if (lowRankGrad.Rows != outputGrad.Rows || lowRankWeight.Cols != w.InFeatures || lowRankWeight.Rows != lowRankGrad.Cols)
-                throw new ArgumentException($"linear backward: low-rank gradient {lowRankGrad} and weight {lowRankWeight} for [{w.OutFeatures}, {w.InFeatures}]");
-            job.A2 = F(lowRankGrad); job.A2Row = lowRankGrad.Cols; job.K2 = lowRankGrad.Cols;
-            job.B2 = F(lowRankWeight); job.B2Row = lowRankWeight.Cols; job.B2Col = 1; job.Alpha2 = 1f;
-        }
-        Kernels.Gemm(job);
-    }
-
-    public void MatMul(Tensor a, bool transposeA, Tensor b, bool transposeB, Tensor destination, float alpha = 1f, bool accumulate = false)
-    {
-        int m = transposeA ? a.Cols : a.Rows, k = transposeA ? a.Rows : a.Cols;
-        int kb = transposeB ? b.Cols : b.Rows, n = transposeB ? b.Rows : b.Cols;
-        if (k != kb || destination.Rows != m || destination.Cols != n)
-            throw new ArgumentException($"matmul: op(a) [{m}, {k}] · op(b) [{kb}, {n}] → destination {destination}");
-        if (SameMemory(a, destination) || SameMemory(b, destination)) throw new ArgumentException("matmul: the destination may not alias an operand");
-        Kernels.Gemm(new GemmJob
-        {
-            A = F(a), ARow = transposeA ? 1 : a.Cols, ACol = transposeA ? a.Cols : 1, M = m, N = n, K = k, Alpha = alpha,
-            Source = GemmSource.Matrix, B = F(b), BRow = transposeB ? 1 : b.Cols, BCol = transposeB ? b.Cols : 1,
-            C = F(destination), Accumulate = accumulate,
-        });
-    }
-
-    public void AddBias(Tensor bias, Tensor destination)
-    {
-        Check(bias, ElementType.F32, destination.Cols);
-        float* b = F(bias), d = F(destination);
-        for (int i = 0; i < destination.Rows; i++)
-            for (int j = 0; j < destination.Cols; j++) d[(long)i * destination.Cols + j] += b[j];
-    }
-
-    public void SumRows(Tensor x, Tensor destination, bool accumulate)
-    {
-        Check(destination, ElementType.F32, x.Cols);
-        float* s = F(x), d = F(destination);
-        if (!accumulate) new Span<float>(d, x.Cols).Clear();
-        for (int i = 0; i < x.Rows; i++)
-            for (int j = 0; j < x.Cols; j++) d[j] += s[(long)i * x.Cols + j];
-    }
-
-    public void EmbeddingBackward(Tensor ids, Tensor outputGrad, Tensor tableGrad)
-    {
-        int n = checked((int)ids.Length), dim = tableGrad.Cols;
-        Check(outputGrad, ElementType.F32, (long)n * dim);
-        int* id = I(ids);
-        float* g = F(outputGrad), table = F(tableGrad);
-        for (int t = 0; t < n; t++)
-        {
-            if ((uint)id[t] >= (uint)tableGrad.Rows) throw new ArgumentOutOfRangeException(nameof(ids), $"token id {id[t]} of {tableGrad.Rows}");
-            Kernels.Axpy(1f, g + (long)t * dim, dim, table + (long)id[t] * dim);
-        }
-    }
-
-    public void Embedding(Tensor ids, Tensor table, Tensor destination)
-    {
-        int n = checked((int)ids.Length), dim = table.Cols;
-        Check(destination, ElementType.F32, (long)n * dim);
-        int* id = I(ids);
-        for (int t = 0; t < n; t++)
-        {
-            if ((uint)id[t] >= (uint)table.Rows) throw new UserException($"token id {id[t]} is outside the vocabulary (0..{table.Rows - 1})");
-            Buffer.MemoryCopy(F(table) + (long)id[t] * dim, F(destination) + (long)t * dim, dim * 4L, dim * 4L);
-        }
+        SameShape(x, destination);
+        if (!(probability >= 0 && probability < 1)) throw new ArgumentOutOfRangeException(nameof(probability), probability, "expected [0, 1)");
+        Kernels.Dropout(F(x), x.Length, probability, seed, F(destination));
     }
 
     public void CrossEntropy(Tensor logits, Tensor targets, float gradScale, Tensor logitsGrad, Tensor stats)
@@ -408,16 +358,16 @@ internal sealed unsafe class CpuBackend : IComputeBackend
         Kernels.CrossEntropy(F(logits), logits.Rows, logits.Cols, t, gradScale, F(logitsGrad), F(stats));
     }
 
-    public void ScatterAddRows(Tensor source, Tensor indices, Tensor destination)
+    public void Softmax(Tensor x, Tensor destination)
     {
-        int k = checked((int)indices.Length);
-        Check(source, ElementType.F32, (long)k * destination.Cols);
-        int* idx = I(indices);
-        for (int i = 0; i < k; i++)
-        {
-            if ((uint)idx[i] >= (uint)destination.Rows) throw new ArgumentOutOfRangeException(nameof(indices), $"row {idx[i]} of {destination.Rows}");
-            Kernels.Axpy(1f, F(source) + (long)i * source.Cols, source.Cols, F(destination) + (long)idx[i] * destination.Cols);
-        }
+        SameShape(x, destination);
+        Kernels.Softmax(F(x), x.Rows, x.Cols, F(destination));
+    }
+
+    public void Argmax(Tensor x, Tensor destination)
+    {
+        Check(destination, ElementType.I32, x.Rows);
+        Kernels.Argmax(F(x), x.Rows, x.Cols, I(destination));
     }
 
     public void Add(Tensor source, float alpha, Tensor destination)
@@ -439,26 +389,6 @@ internal sealed unsafe class CpuBackend : IComputeBackend
 
     public double SumOfSquares(Tensor x) => Kernels.SumOfSquares(F(x), x.Length);
 
-    public void Dropout(Tensor x, float probability, ulong seed, Tensor destination)
-    {
-        SameShape(x, destination);
-        if (!(probability >= 0 && probability < 1)) throw new ArgumentOutOfRangeException(nameof(probability), probability, "expected [0, 1)");
-        float* s = F(x), d = F(destination);
-        float keep = 1f / (1f - probability);
-        ulong threshold = (ulong)(probability * 18446744073709551616.0);
-        ulong key = Mix(seed);
-        for (long i = 0; i < x.Length; i++) d[i] = Mix(key + (ulong)i) < threshold ? 0f : s[i] * keep;
-    }
-
-    // One SplitMix64 step: a counter-based hash, so element i's mask bit needs no state.
-    private static ulong Mix(ulong z)
-    {
-        z += 0x9E3779B97F4A7C15UL;
-        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL;
-        z = (z ^ (z >> 27)) * 0x94D049BB133111EBUL;
-        return z ^ (z >> 31);
-    }
-
     public void AdamW(Tensor param, Tensor grad, Tensor expAvg, Tensor expAvgSq, in AdamWStep step)
     {
         SameShape(param, grad);
@@ -468,12 +398,21 @@ internal sealed unsafe class CpuBackend : IComputeBackend
         Kernels.AdamW(F(param), F(grad), F(expAvg), F(expAvgSq), param.Length, step);
     }
 
+    public void Dispose() => _pool.Dispose();
+
+    /// <summary>The row indices of <paramref name="indices"/>, each checked to lie in <c>[0, rows)</c>.</summary>
+    private static int* CheckRows(Tensor indices, int rows)
+    {
+        int* idx = I(indices);
+        for (long i = 0; i < indices.Length; i++)
+            if ((uint)idx[i] >= (uint)rows) throw new ArgumentOutOfRangeException(nameof(indices), $"row {idx[i]} of {rows}");
+        return idx;
+    }
+
     private static void* Pointer(Tensor t) => (byte*)((CpuBuffer)t.Buffer).Pointer + t.Offset * t.Type.SizeOf();
 
     private static bool SameMemory(Tensor a, Tensor b) =>
         ReferenceEquals(a.Buffer, b.Buffer) && a.Offset < b.Offset + b.Length && b.Offset < a.Offset + a.Length;
-
-    public void Dispose() => _pool.Dispose();
 
     private static float* F(Tensor t)
     {

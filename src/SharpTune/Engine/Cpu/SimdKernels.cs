@@ -2,6 +2,7 @@ using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 using SharpTune.Engine.Cpu.Gemm;
+using SharpTune.Numerics;
 
 namespace SharpTune.Engine.Cpu;
 
@@ -39,7 +40,81 @@ internal sealed unsafe class SimdKernels : CpuKernels, IParallelWork
 
     public override int PanelWidth => _gemm.Width;
 
-    public override void Gemm(in GemmJob job) => _gemm.Run(job);
+    /// <summary>
+    /// Rows of a packed weight: row r's elements lie one panel width apart, so 8 are fetched per AVX2 gather (BF16:
+    /// 32-bit gathers whose low half is the element, widened by a shift); tokens split between the threads.
+    /// </summary>
+    public override void Embedding(int* ids, int n, CpuLinearWeight table, float* dst) =>
+        _pool.For(new EmbeddingBody
+        {
+            Ids = ids, Data = table.Data, Dim = table.InFeatures, Width = table.PanelWidth, Bf16 = table.Storage == ElementType.BF16,
+            Gather = _wide && Avx2.IsSupported, Dst = dst,
+        }, n, Math.Max(1, 16384 / Math.Max(1, table.InFeatures)));
+
+    private struct EmbeddingBody : IRangeBody
+    {
+        public int* Ids;
+        public void* Data;
+        public float* Dst;
+        public int Dim, Width;
+        public bool Bf16, Gather;
+
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        public readonly void Run(long begin, long end)
+        {
+            int dim = Dim, width = Width;
+            var lanes = Vector256.Create(0, 1, 2, 3, 4, 5, 6, 7) * width;
+            for (long t = begin; t < end; t++)
+            {
+                int row = Ids[t];
+                long first = (long)(row / width) * dim * width + row % width; // (row, 0) in the panel layout
+                float* o = Dst + t * dim;
+                int j = 0;
+                if (Bf16)
+                {
+                    ushort* src = (ushort*)Data + first;
+                    // Each 32-bit read also takes the next lane's element; the last column is left to the scalar tail so
+                    // that no read passes the end of the buffer.
+                    if (Gather)
+                        for (; j + 8 < dim; j += 8)
+                            Vector256.ShiftLeft(Avx2.GatherVector256((int*)(src + (long)j * width), lanes, 2), 16).AsSingle().Store(o + j);
+                    for (; j < dim; j++) o[j] = BFloat16.ToSingle(src[(long)j * width]);
+                }
+                else
+                {
+                    float* src = (float*)Data + first;
+                    if (Gather)
+                        for (; j + 8 <= dim; j += 8) Avx2.GatherVector256(src + (long)j * width, lanes, 4).Store(o + j);
+                    for (; j < dim; j++) o[j] = src[(long)j * width];
+                }
+            }
+        }
+    }
+
+    public override void GatherRows(float* source, int cols, int* indices, int n, float* dst)
+    {
+        long bytes = cols * 4L;
+        for (int i = 0; i < n; i++) Buffer.MemoryCopy(source + (long)indices[i] * cols, dst + (long)i * cols, bytes, bytes);
+    }
+
+    /// <summary>The columns split between the threads; each adds every row to its columns in row order (as the reference).</summary>
+    public override void ScatterAddRows(float* source, int cols, int* indices, int n, float* dst) =>
+        _pool.For(new ScatterAddRowsBody { Source = source, Cols = cols, Indices = indices, N = n, Dst = dst, Wide = _wide }, cols, Math.Max(64, (1 << 15) / Math.Max(1, n)));
+
+    private struct ScatterAddRowsBody : IRangeBody
+    {
+        public float* Source, Dst;
+        public int* Indices;
+        public int Cols, N;
+        public bool Wide;
+
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        public readonly void Run(long begin, long end)
+        {
+            int count = (int)(end - begin);
+            for (int i = 0; i < N; i++) VectorOps.Add(Source + (long)i * Cols + begin, Dst + (long)Indices[i] * Cols + begin, count, Wide);
+        }
+    }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public override void RmsNorm(float* x, int rows, int n, float* weight, float eps, float* dst) =>
@@ -125,6 +200,44 @@ internal sealed unsafe class SimdKernels : CpuKernels, IParallelWork
         }
     }
 
+    public override void Gemm(in GemmJob job) => _gemm.Run(job);
+
+    public override void AddBias(float* bias, int rows, int n, float* dst) =>
+        _pool.For(new AddBiasBody { Bias = bias, N = n, Dst = dst, Wide = _wide }, rows, Math.Max(1, (1 << 15) / Math.Max(1, n)));
+
+    private struct AddBiasBody : IRangeBody
+    {
+        public float* Bias, Dst;
+        public int N;
+        public bool Wide;
+
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        public readonly void Run(long begin, long end)
+        {
+            for (long r = begin; r < end; r++) VectorOps.Add(Bias, Dst + r * N, N, Wide);
+        }
+    }
+
+    /// <summary>The columns split between the threads; each column is summed over the rows in order (as the reference), so the result is exact to it.</summary>
+    public override void SumRows(float* x, int rows, int n, float* dst, bool accumulate) =>
+        _pool.For(new SumRowsBody { X = x, Rows = rows, N = n, Dst = dst, Accumulate = accumulate, Wide = _wide }, n, Math.Max(64, (1 << 15) / Math.Max(1, rows)));
+
+    private struct SumRowsBody : IRangeBody
+    {
+        public float* X, Dst;
+        public int Rows, N;
+        public bool Accumulate, Wide;
+
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        public readonly void Run(long begin, long end)
+        {
+            int count = (int)(end - begin);
+            float* d = Dst + begin;
+            if (!Accumulate) new Span<float>(d, count).Clear();
+            for (int i = 0; i < Rows; i++) VectorOps.Add(X + (long)i * N + begin, d, count, Wide);
+        }
+    }
+
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public override void Rope(float* x, int tokens, int width, int* positions, float* cos, float* sin, int headDim, float* dst, bool inverse)
     {
@@ -162,6 +275,12 @@ internal sealed unsafe class SimdKernels : CpuKernels, IParallelWork
                 }
             }
         }
+    }
+
+    public override void ScatterRows(float* source, int cols, int* indices, int n, float* dst)
+    {
+        long bytes = cols * 4L;
+        for (int i = 0; i < n; i++) Buffer.MemoryCopy(source + (long)i * cols, dst + (long)indices[i] * cols, bytes, bytes);
     }
 
     public override void Attention(float* q, int tokens, float* kCache, float* vCache, int* kvStart, int* kvCount, int* groupStart, int groups,
@@ -351,28 +470,51 @@ internal sealed unsafe class SimdKernels : CpuKernels, IParallelWork
         }
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public override void Softmax(float* x, int rows, int n, float* dst)
+    /// <summary>The mask hashed 8 elements at a time (two vectors of four 64-bit counters), the elements split between the threads.</summary>
+    public override void Dropout(float* x, long n, float probability, ulong seed, float* dst)
     {
-        for (int r = 0; r < rows; r++)
-        {
-            float* row = x + (long)r * n;
-            float* o = dst + (long)r * n;
-            float sum = VectorOps.ExpShifted(row, VectorOps.Max(row, n, _wide), n, o, _wide);
-            VectorOps.Scale(o, 1f / sum, n, _wide);
-        }
+        var (keep, threshold) = DropoutConstants(probability);
+        _pool.For(new DropoutBody { X = x, Key = SplitMix64.Mix(seed), Threshold = threshold, Keep = keep, Dst = dst, Wide = _wide }, n, 1 << 15);
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public override void Argmax(float* x, int rows, int n, int* dst)
+    private struct DropoutBody : IRangeBody
     {
-        for (int r = 0; r < rows; r++)
+        public float* X, Dst;
+        public ulong Key, Threshold;
+        public float Keep;
+        public bool Wide;
+
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        public readonly void Run(long begin, long end)
         {
-            float* row = x + (long)r * n;
-            float max = VectorOps.Max(row, n, _wide);
-            int best = 0;
-            while (best < n - 1 && !(row[best] == max)) best++;
-            dst[r] = best;
+            long i = begin;
+            if (Wide)
+            {
+                Vector256<ulong> lanes = Vector256.Create(0UL, 1, 2, 3), four = Vector256.Create(4UL), threshold = Vector256.Create(Threshold);
+                var keep = Vector256.Create(Keep);
+                for (; i + 8 <= end; i += 8)
+                {
+                    var counter = Vector256.Create(Key + (ulong)i) + lanes;
+                    var low = Vector256.LessThan(SplitMix64.Mix(counter), threshold);
+                    var high = Vector256.LessThan(SplitMix64.Mix(counter + four), threshold);
+                    var drop = Vector256.Narrow(low, high).AsSingle();
+                    Vector256.ConditionalSelect(drop, Vector256<float>.Zero, Vector256.Load(X + i) * keep).Store(Dst + i);
+                }
+            }
+            else
+            {
+                Vector128<ulong> lanes = Vector128.Create(0UL, 1), two = Vector128.Create(2UL), threshold = Vector128.Create(Threshold);
+                var keep = Vector128.Create(Keep);
+                for (; i + 4 <= end; i += 4)
+                {
+                    var counter = Vector128.Create(Key + (ulong)i) + lanes;
+                    var low = Vector128.LessThan(SplitMix64.Mix(counter), threshold);
+                    var high = Vector128.LessThan(SplitMix64.Mix(counter + two), threshold);
+                    var drop = Vector128.Narrow(low, high).AsSingle();
+                    Vector128.ConditionalSelect(drop, Vector128<float>.Zero, Vector128.Load(X + i) * keep).Store(Dst + i);
+                }
+            }
+            for (; i < end; i++) Dst[i] = SplitMix64.Mix(Key + (ulong)i) < Threshold ? 0f : X[i] * Keep;
         }
     }
 
@@ -438,47 +580,28 @@ internal sealed unsafe class SimdKernels : CpuKernels, IParallelWork
         }
     }
 
-    public override void AdamW(float* p, float* g, float* m, float* v, long n, in AdamWStep step) =>
-        _pool.For(new AdamWBody
-        {
-            P = p, G = g, M = m, V = v, Decay = step.DecayFactor, B1 = (float)step.Beta1, B2 = (float)step.Beta2,
-            C1 = (float)(1 - step.Beta1), C2 = (float)(1 - step.Beta2), Eps = (float)step.Epsilon, NegStep = -step.StepSize,
-            Bc2 = step.BiasCorrection2Sqrt, Wide = _wide,
-        }, n, 1 << 15);
-
-    private struct AdamWBody : IRangeBody
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public override void Softmax(float* x, int rows, int n, float* dst)
     {
-        public float* P, G, M, V;
-        public float Decay, B1, B2, C1, C2, Eps, NegStep, Bc2;
-        public bool Wide;
-
-        // The operations of the scalar reference (PyTorch 1.13's rounding: fused multiply-adds for the moments, a true
-        // division by the denominator), so all three agree bit for bit.
-        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        public readonly void Run(long begin, long end)
+        for (int r = 0; r < rows; r++)
         {
-            long i = begin;
-            if (Wide)
-            {
-                Vector256<float> c1 = Vector256.Create(C1), c2 = Vector256.Create(C2), eps = Vector256.Create(Eps);
-                for (; i + 8 <= end; i += 8)
-                {
-                    var g = Vector256.Load(G + i);
-                    var m = Vector256.FusedMultiplyAdd(g, c1, Vector256.Load(M + i) * B1);
-                    var v = Vector256.FusedMultiplyAdd(c2 * g, g, Vector256.Load(V + i) * B2);
-                    var p = Vector256.Load(P + i) * Decay;
-                    (p + NegStep * m / (Vector256.Sqrt(v) / Bc2 + eps)).Store(P + i);
-                    m.Store(M + i);
-                    v.Store(V + i);
-                }
-            }
-            for (; i < end; i++)
-            {
-                P[i] *= Decay;
-                M[i] = MathF.FusedMultiplyAdd(G[i], C1, M[i] * B1);
-                V[i] = MathF.FusedMultiplyAdd(C2 * G[i], G[i], V[i] * B2);
-                P[i] += NegStep * M[i] / (MathF.Sqrt(V[i]) / Bc2 + Eps);
-            }
+            float* row = x + (long)r * n;
+            float* o = dst + (long)r * n;
+            float sum = VectorOps.ExpShifted(row, VectorOps.Max(row, n, _wide), n, o, _wide);
+            VectorOps.Scale(o, 1f / sum, n, _wide);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public override void Argmax(float* x, int rows, int n, int* dst)
+    {
+        for (int r = 0; r < rows; r++)
+        {
+            float* row = x + (long)r * n;
+            float max = VectorOps.Max(row, n, _wide);
+            int best = 0;
+            while (best < n - 1 && !(row[best] == max)) best++;
+            dst[r] = best;
         }
     }
 
@@ -541,6 +664,50 @@ internal sealed unsafe class SimdKernels : CpuKernels, IParallelWork
                 double sum = Vector256.Sum(acc);
                 for (; i < stop; i++) sum += (double)X[i] * X[i];
                 Partials[c] = sum;
+            }
+        }
+    }
+
+    public override void AdamW(float* p, float* g, float* m, float* v, long n, in AdamWStep step) =>
+        _pool.For(new AdamWBody
+        {
+            P = p, G = g, M = m, V = v, Decay = step.DecayFactor, B1 = (float)step.Beta1, B2 = (float)step.Beta2,
+            C1 = (float)(1 - step.Beta1), C2 = (float)(1 - step.Beta2), Eps = (float)step.Epsilon, NegStep = -step.StepSize,
+            Bc2 = step.BiasCorrection2Sqrt, Wide = _wide,
+        }, n, 1 << 15);
+
+    private struct AdamWBody : IRangeBody
+    {
+        public float* P, G, M, V;
+        public float Decay, B1, B2, C1, C2, Eps, NegStep, Bc2;
+        public bool Wide;
+
+        // The operations of the scalar reference (PyTorch 1.13's rounding: fused multiply-adds for the moments, a true
+        // division by the denominator), so all three agree bit for bit.
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        public readonly void Run(long begin, long end)
+        {
+            long i = begin;
+            if (Wide)
+            {
+                Vector256<float> c1 = Vector256.Create(C1), c2 = Vector256.Create(C2), eps = Vector256.Create(Eps);
+                for (; i + 8 <= end; i += 8)
+                {
+                    var g = Vector256.Load(G + i);
+                    var m = Vector256.FusedMultiplyAdd(g, c1, Vector256.Load(M + i) * B1);
+                    var v = Vector256.FusedMultiplyAdd(c2 * g, g, Vector256.Load(V + i) * B2);
+                    var p = Vector256.Load(P + i) * Decay;
+                    (p + NegStep * m / (Vector256.Sqrt(v) / Bc2 + eps)).Store(P + i);
+                    m.Store(M + i);
+                    v.Store(V + i);
+                }
+            }
+            for (; i < end; i++)
+            {
+                P[i] *= Decay;
+                M[i] = MathF.FusedMultiplyAdd(G[i], C1, M[i] * B1);
+                V[i] = MathF.FusedMultiplyAdd(C2 * G[i], G[i], V[i] * B2);
+                P[i] += NegStep * M[i] / (MathF.Sqrt(V[i]) / Bc2 + Eps);
             }
         }
     }

@@ -54,6 +54,16 @@ internal static unsafe class VectorOps
         for (; i < n; i++) y[i] += a * x[i];
     }
 
+    /// <summary><c>y += x</c>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Add(float* x, float* y, int n, bool wide)
+    {
+        int i = 0;
+        if (wide) for (; i + 8 <= n; i += 8) (Vector256.Load(y + i) + Vector256.Load(x + i)).Store(y + i);
+        else for (; i + 4 <= n; i += 4) (Vector128.Load(y + i) + Vector128.Load(x + i)).Store(y + i);
+        for (; i < n; i++) y[i] += x[i];
+    }
+
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static float Max(float* x, int n, bool wide)
     {

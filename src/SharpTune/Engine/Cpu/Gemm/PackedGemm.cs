@@ -30,17 +30,6 @@ internal sealed unsafe class PackedGemm(KernelIsa isa, WorkerPool pool) : IParal
 
     public int Width { get; } = Microkernels.Width(isa);
 
-    /// <summary>The forward <c>c [m, out] (+)= a [m, in] · Wᵀ (+ bias)</c> on the weight's panels.</summary>
-    public void Run(float* a, int m, CpuLinearWeight w, float* bias, float* c, bool accumulate)
-    {
-        if (w.PanelWidth != Width) throw new InvalidOperationException($"weight packed for width {w.PanelWidth}, kernel needs {Width}");
-        Run(new GemmJob
-        {
-            A = a, ARow = w.InFeatures, ACol = 1, M = m, N = w.OutFeatures, K = w.InFeatures, Alpha = 1f,
-            Source = GemmSource.WeightTransposed, Weight = w, Bias = bias, C = c, Accumulate = accumulate,
-        });
-    }
-
     /// <summary>Runs one job on the worker pool.</summary>
     public void Run(in GemmJob job)
     {
