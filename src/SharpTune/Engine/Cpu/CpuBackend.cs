@@ -16,11 +16,8 @@ internal sealed unsafe class CpuBackend : IComputeBackend
     public CpuBackend(KernelIsa isa, int threads)
     {
         _pool = new WorkerPool(threads);
-        Isa = isa;
         Kernels = isa == KernelIsa.Scalar ? new ScalarKernels() : new SimdKernels(isa, _pool);
     }
-
-    public KernelIsa Isa { get; }
 
     internal CpuKernels Kernels { get; }
 

@@ -41,7 +41,4 @@ internal unsafe struct GemmJob
 
     /// <summary>Whether the job carries a second, low-rank product.</summary>
     public readonly bool HasLowRank => K2 > 0;
-
-    /// <summary>Whether A can be read in place by the microkernel (unit column stride, no scaling).</summary>
-    public readonly bool AInPlace => ACol == 1 && Alpha == 1f;
 }
