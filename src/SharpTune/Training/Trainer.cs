@@ -54,8 +54,11 @@ public sealed class Trainer : IDisposable
         Model.ZeroGradients();
         var stats = new BatchStatistics();
         float scale = (float)(1.0 / supervised);
+        // The loss sums stay on the backend across the micro-batches and are read once for the step.
+        Model.BeginStatistics();
         for (int i = 0; i < microBatches.Count; i++)
-            stats += Model.ForwardBackward(microBatches[i], scale, DropoutSeed(Optimizer.Steps, i));
+            stats += Model.ForwardBackwardPending(microBatches[i], scale, DropoutSeed(Optimizer.Steps, i));
+        stats = Model.WithStatistics(stats);
         var clock = Stopwatch.StartNew();
         double norm = Optimizer.ClipGradients();
         double lr = Optimizer.Options.LearningRate * Schedule.Factor(Optimizer.Steps);

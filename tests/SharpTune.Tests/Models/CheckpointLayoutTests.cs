@@ -18,7 +18,6 @@ public class CheckpointLayoutTests
         VocabSize = 50,
         TieWordEmbeddings = tie,
         AttentionBias = arch == ModelArchitecture.Qwen2 || bias,
-        OutputProjectionBias = bias && arch is ModelArchitecture.Llama or ModelArchitecture.Qwen3,
     };
 
     [Theory]
