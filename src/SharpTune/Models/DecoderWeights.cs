@@ -152,6 +152,12 @@ public sealed class DecoderWeights : IDisposable
         AdapterOwner = null;
     }
 
-    /// <inheritdoc />
-    public void Dispose() => _arena?.Dispose();
+    /// <summary>Frees the parameter arena. The weights of a trainable decoder's inference view belong to it: disposing them here does nothing.</summary>
+    public void Dispose()
+    {
+        if (!AdapterLocked) _arena?.Dispose();
+    }
+
+    /// <summary>Frees the parameter arena whoever holds the LoRA slots (the trainable decoder releasing its base).</summary>
+    internal void Release() => _arena?.Dispose();
 }

@@ -53,7 +53,7 @@ internal sealed class TrainableWeights : IDisposable
         catch
         {
             if (w is not null) w.Dispose();
-            else frozen.Dispose();
+            else frozen.Release();
             throw;
         }
     }
@@ -224,6 +224,6 @@ internal sealed class TrainableWeights : IDisposable
     {
         _grads.Dispose();
         _params.Dispose();
-        _frozenBase?.Dispose();
+        _frozenBase?.Release();
     }
 }

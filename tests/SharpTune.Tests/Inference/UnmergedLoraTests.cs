@@ -110,6 +110,10 @@ public sealed class UnmergedLoraTests
         using var trainable = TrainableDecoder.CreateLora(Config, baseSource, a, backend, new TrainingOptions { MaxTokens = 16 });
         using var view = trainable.CreateInferenceModel();
         Assert.Throws<InvalidOperationException>(() => LoraAttachment.Attach(view.Weights, b));
+        view.Weights.Dispose();   // the view's weights belong to the trainable decoder: nothing is freed
+        var (ids, labels, mask) = TrainingOracleFixture.Batch(Config, 5, [6, 4]);
+        Assert.True(trainable.Evaluate(TrainingBatch.FromPadded(ids, labels, mask, Config.VocabSize)).LossSum > 0);
+        Assert.Equal(Generate(view).Select(r => r.Ids.Count), Prompts.Select(_ => Greedy.MaxNewTokens));
     }
 
     [Theory]
