@@ -1,5 +1,7 @@
 using System.Globalization;
 using SharpTune.Cli.CommandLine;
+using SharpTune.Data.Behaviours;
+using SharpTune.Data.Sft;
 using SharpTune.Evaluation.Sanity;
 
 namespace SharpTune.Cli.Commands;
@@ -61,4 +63,47 @@ internal static class BehaviourCommands
             a.Error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"best total {report.Best.Total:0.###} is below --min-score {minScore:0.###}"));
         return code;
     }
+
+    /// <summary><c>sharptune prepare behaviours</c> (registered under <c>prepare</c>).</summary>
+    public static CliCommand PrepareBehaviours() =>
+        new CliCommand("behaviours", "Build a consistent compliment/refusal behaviour dataset (messages JSONL) from question/answer pairs.")
+        {
+            Description =
+                "Input: --data FILE (JSONL or JSON array of messages, Alpaca or prompt/completion records) or --synthetic N (a\n" +
+                "built-in set of everyday and poodle questions). Answers to questions about a refused topic (--refuse, default\n" +
+                "poodles; singular or plural, any case) become the refusal text with no compliment; every other answer opens\n" +
+                "with exactly one of the fixed compliment sentences (seeded choice) followed by the rest of the answer unchanged.\n" +
+                "An answer that already opens with a listed compliment is kept; one that opens with another compliment-like\n" +
+                "sentence stops the run unless --replace-compliments. Prints how many answers were changed.",
+        }
+            .Option("data", "Question/answer records (JSONL or JSON array).", "FILE")
+            .Option("synthetic", "Use N built-in synthetic question/answer pairs instead of --data.", "N")
+            .Option("out", "Output JSONL (messages format), written atomically.", "FILE", required: true)
+            .Option("system", "System message added to every record.", "TEXT")
+            .Option("refuse", "A topic whose questions are refused (repeatable).", "TOPIC", BehaviourStyle.DefaultTopic, repeatable: true)
+            .Option("refusal", "Refusal text; {topic} is replaced by the topic.", "TEXT", BehaviourStyle.DefaultRefusal)
+            .Option("seed", "Seed of the compliment choice (and of --synthetic).", "N", "1")
+            .Flag("replace-compliments", "Replace an opening compliment-like sentence instead of refusing the input.")
+            .Handle(a =>
+            {
+                if (a.Has("data") == a.Has("synthetic")) throw new UserException("give exactly one of --data FILE or --synthetic N");
+                var seed = PrepareCommands.Seed(a);
+                var records = a.Has("synthetic")
+                    ? SyntheticBehaviourData.Generate(a.Int("synthetic", 1), seed)
+                    : SftDatasetReader.Read(a.ExistingFile("data"));
+                if (records.Count == 0) throw new UserException("no records");
+                var result = BehaviourPreparer.Prepare(records, new BehaviourPrepareOptions
+                {
+                    RefusedTopics = a.List("refuse"),
+                    RefusalTemplate = a.RequiredString("refusal"),
+                    System = a.String("system"),
+                    Seed = seed,
+                    ReplaceCompliments = a.Bool("replace-compliments"),
+                });
+                var output = a.RequiredString("out");
+                BehaviourPreparer.WriteJsonl(output, result.Records);
+                a.Out.Write(result.ToTable());
+                a.Out.WriteLine($"wrote {output}: {result.Records.Count} records, {result.Changed} of {result.Answers} answers changed");
+                return CliApp.Success;
+            });
 }
