@@ -3,6 +3,7 @@ using SharpTune.Cli.CommandLine;
 using SharpTune.Data.Behaviours;
 using SharpTune.Data.Sft;
 using SharpTune.Evaluation.Sanity;
+using SharpTune.Inference.DataGeneration;
 
 namespace SharpTune.Cli.Commands;
 
@@ -104,6 +105,63 @@ internal static class BehaviourCommands
                 BehaviourPreparer.WriteJsonl(output, result.Records);
                 a.Out.Write(result.ToTable());
                 a.Out.WriteLine($"wrote {output}: {result.Records.Count} records, {result.Changed} of {result.Answers} answers changed");
+                return CliApp.Success;
+            });
+
+    /// <summary><c>sharptune generate-data</c>.</summary>
+    public static CliCommand GenerateData() =>
+        new CliCommand("generate-data", "Generate SFT answers to instructions with a base model, completion-style (no chat template).")
+        {
+            Description =
+                "Each instruction gets a plain-text few-shot prompt: --few-shot demonstrations (seeded draw from --examples, or the\n" +
+                "built-in maths, sentence-completion, fact, creative and explanation examples) as 'Task: ...' / 'Answer: ...'\n" +
+                "blocks separated by blank lines, then 'Task: INSTRUCTION' and an open 'Answer:'. The chat template is never\n" +
+                "applied (its presence is reported); a prompt holding the text of a special or added token, a chat-template\n" +
+                "marker or a role line ('Assistant:') is an error. Prompts are tokenized with no special tokens (no BOS/EOS).\n" +
+                "Generation stops at a blank line, EOS or a --stop string. Each record stores the prompt exactly as fed to the\n" +
+                "model with its prompt_ids, the completion, instruction, instruction_type, model, seed and formatted_text (an SFT\n" +
+                "record in --sft-format). Empty, echoed and looping completions go to the rejects file, counted in the summary.\n" +
+                "--instructions: one instruction per line, or JSONL {\"instruction\": ..., \"type\": ...}.",
+        }
+            .Option("model", "Base model folder: config.json, model.safetensors, tokenizer.json.", "DIR", required: true)
+            .Option("instructions", "Instructions: plain text (one per line) or JSONL with \"instruction\" (and \"type\").", "FILE", required: true)
+            .Option("out", "Output JSONL of kept records (written atomically).", "FILE", required: true)
+            .Option("rejects", "Output JSONL of filtered records (default: OUT with .rejects.jsonl).", "FILE")
+            .Option("examples", "Demonstrations, JSONL {\"instruction\", \"response\", \"type\"} (default: built-in).", "FILE")
+            .Option("few-shot", "Demonstrations per prompt.", "K", "3")
+            .Option("seed", "Seed of the demonstration draw and of sampling.", "N", "1")
+            .Option("max-new-tokens", "Most tokens per completion.", "N", "64")
+            .Option("temperature", "Sampling temperature; 0 = greedy.", "T", "0")
+            .Option("top-p", "Nucleus sampling mass (1 = off).", "P", "1")
+            .Option("stop", "Also stop at this string (repeatable).", "TEXT", repeatable: true)
+            .Option("sft-format", "Layout of formatted_text.", "messages|alpaca|prompt_completion", "messages")
+            .Option("batch-size", "Prompts generated together.", "N", "8")
+            .Handle(a =>
+            {
+                var dir = a.RequiredString("model");
+                var instructions = GenerationInstruction.Load(a.ExistingFile("instructions"));
+                var examples = a.Has("examples") ? FewShotExample.Load(a.ExistingFile("examples")) : FewShotExample.BuiltIn;
+                var options = new DataGenerationOptions
+                {
+                    FewShot = a.Int("few-shot", 0),
+                    Seed = PrepareCommands.Seed(a),
+                    MaxNewTokens = a.Int("max-new-tokens", 1),
+                    Temperature = (float)a.Double("temperature"),
+                    TopP = (float)a.Double("top-p"),
+                    Stops = a.List("stop"),
+                    SftFormat = a.Choice("sft-format", "messages", "alpaca", "prompt_completion") switch
+                    {
+                        "alpaca" => SftOutputFormat.Alpaca, "prompt_completion" => SftOutputFormat.PromptCompletion, _ => SftOutputFormat.Messages,
+                    },
+                };
+                var outPath = a.RequiredString("out");
+                var rejectsPath = a.String("rejects") ?? DataGenerator.DefaultRejectsPath(outPath);
+                using var model = BaseModelFolder.Open(dir, a.Int("batch-size", 1));
+                if (model.ChatTemplateSource is not null) a.Error.WriteLine($"chat template present in {model.ChatTemplateSource}: not applied (completion-style prompts)");
+                var result = DataGenerator.Run(model, instructions, examples, options);
+                DataGenerator.Write(result, outPath, rejectsPath, model.Name, options);
+                a.Out.Write(result.Summary());
+                a.Out.WriteLine($"wrote {outPath} ({result.Kept.Count()} records) and {rejectsPath} ({result.Rejected.Count()} rejected)");
                 return CliApp.Success;
             });
 }
