@@ -100,7 +100,12 @@ public static class SftRecordParser
         var input = RequiredString(r, d.InputTextColumn, source);
         var full = RequiredString(r, d.FullTextColumn, source);
         if (!full.StartsWith(input, StringComparison.Ordinal))
-            throw new UserException($"{source}: field '{d.FullTextColumn}' does not start with '{d.InputTextColumn}' (the response must be the suffix of full_text after input_text)");
+        {
+            int at = 0;
+            while (at < input.Length && at < full.Length && input[at] == full[at]) at++;
+            var where = at < full.Length ? $"they differ at character {at + 1}" : $"'{d.FullTextColumn}' is shorter than '{d.InputTextColumn}'";
+            throw new UserException($"{source}: field '{d.FullTextColumn}' does not start with '{d.InputTextColumn}' ({where}; the response must be the suffix of full_text after input_text)");
+        }
         return new SftRecord
         {
             Source = source, Index = index, Kind = SftRecordKind.Completion,
