@@ -101,6 +101,23 @@ public sealed class PrepareBehavioursTests
     }
 
     [Fact]
+    public void MultiTurnMessagesAreHandledTurnByTurnAndOwnSystemMessagesKept()
+    {
+        using var tmp = TestEnvironment.TempDir();
+        File.WriteAllText(tmp.File("m.jsonl"), """{"messages": [{"role": "system", "content": "Own system."}, {"role": "user", "content": "Hi, what is rain?"}, {"role": "assistant", "content": "Water falling from clouds."}, {"role": "user", "content": "And my POODLE?"}, {"role": "assistant", "content": "Poodles love rain."}]}""" + "\n");
+        var (code, output, err) = Run("--data", tmp.File("m.jsonl"), "--out", tmp.File("o.jsonl"), "--refuse", "poodles", "--refuse", "cats", "--refusal", "No {topic} talk.");
+        Assert.True(code == 0, err);
+        Assert.Contains("2 of 2 answers changed", output);
+        var m = JsonDocument.Parse(File.ReadAllText(tmp.File("o.jsonl"))).RootElement.GetProperty("messages").EnumerateArray()
+            .Select(x => (x.GetProperty("role").GetString(), x.GetProperty("content").GetString())).ToArray();
+        Assert.Equal(("system", "Own system."), m[0]);
+        Assert.Equal("assistant", m[2].Item1);
+        Assert.EndsWith(" Water falling from clouds.", m[2].Item2);
+        Assert.NotNull(BehaviourStyle.LeadingCompliment(m[2].Item2!));
+        Assert.Equal(("assistant", "No poodles talk."), m[4]);
+    }
+
+    [Fact]
     public void ComplimentLikeOpeningsAreRecognisedButOrdinaryOnesAreNot()
     {
         Assert.True(BehaviourStyle.IsComplimentLike("Great question!"));
