@@ -101,15 +101,29 @@ public sealed class GenerateDataTests
         using var tmp = TestEnvironment.TempDir();
         var model = Stories260K(tmp);
         File.WriteAllLines(tmp.File("ins.txt"), ["Once upon a time there was a", "Tell me about a big red ball."]);
+        // A chat template in the folder is reported and never applied.
+        var config = Path.Combine(model, "tokenizer_config.json");
+        var withTemplate = JsonNodeWithTemplate(File.ReadAllText(config), "{% for m in messages %}<|im_start|>{{ m.content }}{% endfor %}");
+        File.WriteAllText(config, withTemplate);
         var (code, output, err) = Run("generate-data", "--model", model, "--instructions", tmp.File("ins.txt"), "--out", tmp.File("o.jsonl"),
             "--few-shot", "1", "--max-new-tokens", "40", "--stop", ".", "--sft-format", "prompt_completion");
         Assert.True(code == 0, err);
+        Assert.Contains("chat template: present in", output);
+        Assert.Contains("not applied", err);
         var all = Lines(tmp.File("o.jsonl")).Concat(Lines(tmp.File("o.rejects.jsonl"))).ToArray();
         Assert.Equal(2, all.Length);
+        Assert.All(all, r => Assert.StartsWith("Task: ", r.GetProperty("prompt").GetString()));
         Assert.All(all, r => Assert.DoesNotContain(".", r.GetProperty("completion").GetString()));
         Assert.Contains(all, r => r.GetProperty("finish_reason").GetString() == "stop");
         Assert.All(all, r => Assert.Equal("general", r.GetProperty("instruction_type").GetString()));
         Assert.All(Lines(tmp.File("o.jsonl")), r => Assert.Equal(r.GetProperty("completion").GetString(), r.GetProperty("formatted_text").GetProperty("completion").GetString()));
+    }
+
+    private static string JsonNodeWithTemplate(string json, string template)
+    {
+        var node = System.Text.Json.Nodes.JsonNode.Parse(json)!.AsObject();
+        node["chat_template"] = template;
+        return node.ToJsonString();
     }
 
     [Theory]
