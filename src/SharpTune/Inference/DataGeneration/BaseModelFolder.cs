@@ -1,27 +1,31 @@
 using System.Text.Json;
 using SharpTune.Engine;
 using SharpTune.Models;
-using SharpTune.Text.Tokenization;
+using SharpTune.Text;
 
 namespace SharpTune.Inference.DataGeneration;
 
 /// <summary>
 /// A Hugging Face base model folder opened for completion-style generation: config.json, safetensors weights and
-/// tokenizer.json. The only place <c>generate-data</c> loads a model, so the shared model-folder seam replaces it here.
+/// tokenizer.json, through <see cref="ModelFolder"/>. The only place <c>generate-data</c> loads a model.
 /// </summary>
 public sealed class BaseModelFolder : ICompletionModel, IDisposable
 {
     private readonly ModelFolder _folder;
-    private readonly Tokenizer _tokenizer;
+    private readonly ITextTokenizer _tokenizer;
     private readonly int _batchSize;
 
-    private BaseModelFolder(ModelFolder folder, Tokenizer tokenizer, string? chatTemplate, int batchSize)
+    private BaseModelFolder(ModelFolder folder, ITextTokenizer tokenizer, string? chatTemplate, int batchSize)
     {
         _folder = folder;
         _tokenizer = tokenizer;
         _batchSize = batchSize;
         ChatTemplateSource = chatTemplate;
-        SpecialTokenTexts = tokenizer.AddedTokens.Select(t => t.Content).Where(c => c.Length > 0).Distinct().ToArray();
+        // Every added token (special or not) of a tokenizer.json; through the interface, the special ids' strings.
+        var texts = tokenizer is TextTokenizer t
+            ? t.Tokenizer.AddedTokens.Select(a => a.Content)
+            : tokenizer.SpecialIds.Select(id => tokenizer.IdToToken(id) ?? "");
+        SpecialTokenTexts = texts.Where(c => c.Length > 0).Distinct().ToArray();
     }
 
     /// <summary>Opens <paramref name="dir"/>; it must hold a tokenizer.json.</summary>
@@ -30,9 +34,8 @@ public sealed class BaseModelFolder : ICompletionModel, IDisposable
         var folder = ModelFolder.Open(dir);
         try
         {
-            var tokenizerPath = Path.Combine(dir, "tokenizer.json");
-            if (!File.Exists(tokenizerPath)) throw new UserException($"{dir}: no tokenizer.json (generate-data needs the model's tokenizer)");
-            return new BaseModelFolder(folder, Tokenizer.Load(tokenizerPath), FindChatTemplate(dir), Math.Max(1, batchSize));
+            var tokenizer = folder.Tokenizer ?? throw new UserException($"{dir}: no tokenizer.json (generate-data needs the model's tokenizer)");
+            return new BaseModelFolder(folder, tokenizer, FindChatTemplate(dir), Math.Max(1, batchSize));
         }
         catch
         {
@@ -63,7 +66,7 @@ public sealed class BaseModelFolder : ICompletionModel, IDisposable
     public int ContextLength => _folder.Config.MaxPositionEmbeddings;
 
     /// <inheritdoc />
-    public IReadOnlyList<int> EosTokenIds => _folder.Config.EosTokenIds;
+    public IReadOnlyList<int> EosTokenIds => _folder.EosTokenIds;
 
     /// <inheritdoc />
     public IReadOnlyList<string> SpecialTokenTexts { get; }
@@ -72,10 +75,7 @@ public sealed class BaseModelFolder : ICompletionModel, IDisposable
     public string? ChatTemplateSource { get; }
 
     /// <inheritdoc />
-    public int[] Encode(string text) => _tokenizer.Encode(text, addSpecialTokens: false).Ids;
-
-    /// <inheritdoc />
-    public string Decode(ReadOnlySpan<int> ids) => _tokenizer.Decode(ids, skipSpecialTokens: true);
+    public int[] Encode(string text) => _tokenizer.Encode(text, addSpecialTokens: false);
 
     /// <inheritdoc />
     public IReadOnlyList<GenerationResult> Generate(IReadOnlyList<int[]> prompts, GenerationOptions options)
@@ -87,7 +87,7 @@ public sealed class BaseModelFolder : ICompletionModel, IDisposable
         using var weights = DecoderWeights.Load(_folder.Config, _folder.Weights, backend, WeightStorage.Auto, maxPositions: context);
         using var model = new DecoderModel(weights, maxTokens: 512, maxLogitRows: batch);
         using var generator = new Generator(model, batch, context);
-        return generator.Generate(prompts, options, this);
+        return generator.Generate(prompts, options, _tokenizer);
     }
 
     /// <inheritdoc />

@@ -1,7 +1,7 @@
 namespace SharpTune.Inference.DataGeneration;
 
 /// <summary>What <see cref="DataGenerator"/> needs from a base model: plain tokenization and batched generation.</summary>
-public interface ICompletionModel : ITokenDecoder
+public interface ICompletionModel
 {
     /// <summary>The name stored in each record (the model folder's name).</summary>
     string Name { get; }
@@ -9,7 +9,7 @@ public interface ICompletionModel : ITokenDecoder
     /// <summary>Longest prompt + completion, in tokens.</summary>
     int ContextLength { get; }
 
-    /// <summary>End-of-sequence ids.</summary>
+    /// <summary>End-of-sequence ids (generation_config.json, else config.json).</summary>
     IReadOnlyList<int> EosTokenIds { get; }
 
     /// <summary>The text of every special or added token of the tokenizer (a prompt holding one is contaminated).</summary>
