@@ -88,14 +88,28 @@ internal sealed class MatrixFactorization
     }
 
     /// <summary>
-    /// r̂ for a user known only by some ratings (items and stars): b_u and p_u are fitted to them with the items fixed,
-    /// then the candidate is scored. <paramref name="scratch"/> must hold (k+1)² + (k+1) doubles.
+    /// r̂ for a user known only by some ratings (items and stars): b_u and p_u are fitted to them with the items fixed
+    /// (<see cref="FoldIn"/>), then the candidate is scored. <paramref name="scratch"/> holds (k+1)² + (k+1) doubles.
     /// </summary>
     public double PredictFoldedIn(ReadOnlySpan<int> items, ReadOnlySpan<double> stars, int candidate, Span<double> scratch)
     {
+        var w = FoldIn(items, stars, scratch);
+        var qc = _itemFactors.AsSpan(candidate * _k, _k);
+        double dot = 0;
+        for (int f = 0; f < _k; f++) dot += w[f + 1] * qc[f];
+        return Mean + w[0] + _itemBias[candidate] + dot;
+    }
+
+    /// <summary>
+    /// The (b_u, p_u) minimizing Σ(r − μ − b_i − b_u − p_u·q_i)² + λ·n·(b_u² + |p_u|²) over the n given ratings: the
+    /// normal equations (XᵀX + λnI)w = Xᵀy with rows x = (1, q_i), y = r − μ − b_i, solved by Cholesky. Returns a
+    /// view of <paramref name="scratch"/> ((k+1)² + (k+1) doubles) holding w = (b_u, p_u).
+    /// </summary>
+    public Span<double> FoldIn(ReadOnlySpan<int> items, ReadOnlySpan<double> stars, Span<double> scratch)
+    {
         int d = _k + 1, n = items.Length;
-        var a = scratch[..(d * d)]; // [d, d] XᵀX + λnI, x = (1, q_i)
-        var b = scratch.Slice(d * d, d); // [d] Xᵀ(r − μ − b_i)
+        var a = scratch[..(d * d)]; // [d, d] XᵀX + λnI (lower triangle)
+        var b = scratch.Slice(d * d, d); // [d] Xᵀy, then w
         a.Clear();
         b.Clear();
         for (int t = 0; t < n; t++)
@@ -111,14 +125,20 @@ internal sealed class MatrixFactorization
             }
         }
         double ridge = _reg * n;
+        if (ridge == 0) ridge = 1e-9; // keeps a system with fewer ratings than unknowns solvable when λ = 0
         for (int r = 0; r < d; r++) a[r * d + r] += ridge;
-        if (ridge == 0) for (int r = 0; r < d; r++) a[r * d + r] += 1e-9; // keeps a user with fewer ratings than factors solvable
-        CholeskySolve(a, b, d); // b := w = (b_u, p_u)
-        var qc = _itemFactors.AsSpan(candidate * _k, _k);
-        double dot = 0;
-        for (int f = 0; f < _k; f++) dot += b[f + 1] * qc[f];
-        return Mean + b[0] + _itemBias[candidate] + dot;
+        CholeskySolve(a, b, d);
+        return b;
     }
+
+    /// <summary>Item bias b_i.</summary>
+    public double ItemBias(int item) => _itemBias[item];
+
+    /// <summary>Item factors q_i.</summary>
+    public ReadOnlySpan<double> ItemFactors(int item) => _itemFactors.AsSpan(item * _k, _k);
+
+    /// <summary>Regularization λ.</summary>
+    public double Regularization => _reg;
 
     // Solves A w = b in place for symmetric positive definite A (lower triangle filled); w replaces b.
     private static void CholeskySolve(Span<double> a, Span<double> b, int d)
