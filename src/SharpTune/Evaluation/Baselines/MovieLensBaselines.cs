@@ -75,7 +75,7 @@ public static class MovieLensBaselines
         var results = new List<KeyValuePair<string, ClassificationResult>>
         {
             new("majority", Majority(train, test, options.Bootstrap)),
-            new("user_history_mean", Thresholded(train, test, s => HistoryMean(tl, s, h), options.Bootstrap)),
+            new("user_history_mean", Thresholded(train, test, (s, i) => HistoryMean(tl, s.Targets[i], h), options.Bootstrap)),
         };
 
         // item_mean: sums in tenths (exact integers), one division.
@@ -110,17 +110,15 @@ public static class MovieLensBaselines
         return new BaselineReport { Prepared = preparedDir, TrainSamples = train.Count, TestSamples = test.Count, Results = results };
     }
 
-    private static double HistoryMean(UserTimelines tl, (MovieLensSamples S, int I) at, int h)
+    // The mean of the h ratings before the candidate: an exact sum in tenths, one division.
+    private static double HistoryMean(UserTimelines tl, int target, int h)
     {
-        int target = at.S.Targets[at.I];
         long sum = 0;
         for (int p = target - h; p < target; p++) sum += tl.Tenths[p];
         return sum / (10.0 * h);
     }
 
-    private static ClassificationResult Thresholded(MovieLensSamples train, MovieLensSamples test, Func<(MovieLensSamples, int), double> statistic, BootstrapOptions bootstrap) =>
-        Thresholded(train, test, (s, i) => statistic((s, i)), bootstrap);
-
+    // t from the train records' statistic; the test records predicted with it and scored (the statistic gives the AUC).
     private static ClassificationResult Thresholded(MovieLensSamples train, MovieLensSamples test, Func<MovieLensSamples, int, double> statistic, BootstrapOptions bootstrap)
     {
         var trainValues = new double[train.Count];

@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Security.Cryptography;
 using System.Text.Json;
 using SharpTune.Data.MovieLens;
@@ -129,7 +128,4 @@ internal sealed class PreparedMovieLens
         var v = Member(e, name, where, JsonValueKind.Number);
         return v.TryGetDouble(out var d) ? d : throw new UserException($"{where}: \"{name}\" is not a number: {v.GetRawText()}");
     }
-
-    /// <summary>For messages.</summary>
-    public override string ToString() => string.Create(CultureInfo.InvariantCulture, $"{Options.OutputDirectory} ({Options.Split}, history {Options.HistoryLength})");
 }
