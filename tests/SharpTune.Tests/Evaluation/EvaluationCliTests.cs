@@ -212,6 +212,12 @@ public class EvaluationCliTests
         Assert.Matches(@"^metric +model +baselines\.majority +baselines\.user_history_mean +baselines\.item_mean +baselines\.matrix_factorization$", header);
         Assert.Matches(@"\naccuracy +0\.4000 +0\.\d{4} +0\.\d{4} +0\.\d{4} +0\.\d{4}\n", cmp);
         Assert.Matches(@"\nlog loss +\d\.\d{4} +- +- +- +-\n", cmp);
+        var (jCode, jOut, _) = Run("eval", "--compare", modelJson, outFile, "--json");
+        Assert.Equal(0, jCode);
+        var merged = JsonDocument.Parse(jOut).RootElement;
+        Assert.Equal(["model", "baselines.majority", "baselines.user_history_mean", "baselines.item_mean", "baselines.matrix_factorization"],
+            merged.EnumerateObject().Select(p => p.Name));
+        Assert.Equal(0.4, merged.GetProperty("model").GetProperty("accuracy").GetDouble(), 15);
         UserError("--compare: expected result files, e.g. eval --compare model.json baselines.json", Run("eval", "--compare"));
         UserError($"{model}: malformed JSON at line 2; expected a result file of sharptune eval --json or baselines --json", Run("eval", "--compare", model));
     }
