@@ -88,6 +88,8 @@ public sealed class TrainingRun
     public TrainingRun(TrainingArguments args, TrainingRunInputs inputs)
     {
         args.Validate();
+        if (args.EvalStrategy != EvaluationStrategy.No && inputs.EvalSet is not { Count: > 0 })
+            throw new UserException($"eval_strategy is {args.EvalStrategy.ToString().ToLowerInvariant()} but there is no evaluation set (set eval_dataset or val_size, or eval_strategy: no)");
         _args = args;
         _in = inputs;
         _plan = TrainingPlan.Create(inputs.TrainSet.Count, args);

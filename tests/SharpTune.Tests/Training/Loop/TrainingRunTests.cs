@@ -154,6 +154,9 @@ public sealed class TrainingRunTests
         Assert.Equal(["notes.txt"], Directory.GetFileSystemEntries(dir.Path).Select(Path.GetFileName));
         Assert.Equal(1, LoopFixtures.Train(LoopFixtures.Args(dir.Path) with { MaxSteps = 1, OverwriteOutputDir = true }, Train).GlobalStep);
         Assert.True(File.Exists(keep));
+        // An evaluation strategy without an evaluation set, and an output_dir that is a file.
+        Assert.Contains("no evaluation set", Assert.Throws<UserException>(() => LoopFixtures.Train(LoopFixtures.Args(Path.Combine(dir.Path, "e")) with { EvalStrategy = EvaluationStrategy.Epoch }, Train)).Message);
+        Assert.Contains("output_dir is a file", Assert.Throws<UserException>(() => LoopFixtures.Train(LoopFixtures.Args(keep), Train)).Message);
     }
 
     [Fact]
