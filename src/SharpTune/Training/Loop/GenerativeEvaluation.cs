@@ -42,6 +42,9 @@ public sealed class DriftMonitor(double margin)
     /// <summary>Whether the warning was raised already.</summary>
     public bool Warned { get; private set; }
 
+    /// <summary>Records that the warning was raised before (a resumed run).</summary>
+    public void MarkWarned() => Warned = true;
+
     /// <summary>The warning to raise for this evaluation, or null (none, or raised before).</summary>
     public TrainingWarning? Check(long step, double? firstTokenAccuracy, double? generativeAccuracy)
     {

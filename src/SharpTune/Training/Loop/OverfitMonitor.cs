@@ -28,6 +28,9 @@ public sealed class OverfitMonitor(OverfitThresholds thresholds)
     /// <summary>Whether the overfitting warning was raised already.</summary>
     public bool Fired { get; private set; }
 
+    /// <summary>Records that the warning was raised before (a resumed run).</summary>
+    public void MarkFired() => Fired = true;
+
     /// <summary>The band of one set of metrics.</summary>
     public TrainingHealth Classify(double loss, double accuracy, double entropy, double epoch)
     {

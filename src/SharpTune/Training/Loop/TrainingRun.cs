@@ -278,8 +278,9 @@ public sealed class TrainingRun
         var metrics = values.ToDictionary(kv => kv.Key, kv => kv.Value);
         _lastEval = metrics;
 
-        // transformers' _determine_best_metric.
-        if (metrics.TryGetValue(_args.BestMetricKey, out var value))
+        // transformers' _determine_best_metric (only with metric_for_best_model, which load_best_model_at_end defaults to loss).
+        bool tracked = _args.LoadBestModelAtEnd || _args.MetricForBestModel is not null;
+        if (tracked && metrics.TryGetValue(_args.BestMetricKey, out var value))
         {
             bool better = _state.BestMetric is not double best || (_args.BestIsGreater ? value > best : value < best);
             if (better)
@@ -288,7 +289,7 @@ public sealed class TrainingRun
                 _state.BestGlobalStep = _state.GlobalStep;
             }
         }
-        else if (_args.LoadBestModelAtEnd || _args.MetricForBestModel is not null)
+        else if (tracked)
             throw new UserException($"metric_for_best_model: '{_args.BestMetricKey}' is not an evaluation metric; the metrics are {string.Join(", ", metrics.Keys)}");
 
         AddLog(values);
@@ -470,8 +471,8 @@ public sealed class TrainingRun
             _lastGradNorm = run["last_grad_norm"]!.GetValue<double>();
             _lastLearningRate = run["last_learning_rate"]!.GetValue<double>();
             _lastEvalStep = run["last_eval_step"]!.GetValue<long>();
-            if (run["drift_warned"]!.GetValue<bool>()) _drift.Check(0, 0, 1 + _drift.Margin);
-            if (run["overfit_warned"]!.GetValue<bool>()) _overfit.Observe(0, double.MinValue, double.MaxValue, double.MinValue, double.MaxValue);
+            if (run["drift_warned"]!.GetValue<bool>()) _drift.MarkWarned();
+            if (run["overfit_warned"]!.GetValue<bool>()) _overfit.MarkFired();
         }
         catch (Exception e) when (e is NullReferenceException or InvalidOperationException or FormatException)
         {

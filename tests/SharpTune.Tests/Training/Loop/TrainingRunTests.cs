@@ -56,6 +56,7 @@ public sealed class TrainingRunTests
                      "num_input_tokens_seen", "num_train_epochs", "save_steps", "stateful_callbacks", "total_flos", "train_batch_size", "trial_name", "trial_params" })
             Assert.True(state.ContainsKey(key), key);
         Assert.Equal(6, state["max_steps"]!.GetValue<long>());
+        Assert.Null(state["best_metric"]);   // as transformers: no metric_for_best_model, no best tracked
         Assert.Equal(3, state["eval_steps"]!.GetValue<long>());
         var history = state["log_history"]!.AsArray().Select(e => e!.AsObject()).ToList();
         Assert.Equal(9, history.Count);
