@@ -134,7 +134,7 @@ internal static class DemoCommand
             c.Out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  eval before: loss {before.Loss:F4}, token accuracy {before.TokenAccuracy:F3} on {eval.Count} samples"));
             var run = new TrainingRun(args, new TrainingRunInputs
             {
-                Model = model, TrainSet = train, EvalSet = eval, BaseModelPath = c.ModelDir, Observers = [new DemoProgress(c.Out)],
+                Model = model, TrainSet = train, EvalSet = eval, BaseModelPath = c.ModelDir, PromptSettings = c.Prompt, Observers = [new DemoProgress(c.Out)],
             });
             var result = run.Run();
             var after = result.EvalMetrics!;

@@ -35,8 +35,8 @@ public sealed record TrainingRunInputs
     /// <summary>The generative evaluation run beside the teacher-forced one, or null.</summary>
     public IGenerativeEvaluator? GenerativeEvaluator { get; init; }
 
-    /// <summary>Writes the run's prompt-settings file into the folder it is given (the root of output_dir and every checkpoint), or null.</summary>
-    public Action<string>? WritePromptSettings { get; init; }
+    /// <summary>The run's prompt settings (template text resolved), written as <c>prompt_settings.json</c> at the root of output_dir and into every checkpoint, or null.</summary>
+    public PromptSettings? PromptSettings { get; init; }
 
     /// <summary>The clock of <c>max_time</c>, elapsed times and throughput.</summary>
     public TimeProvider Clock { get; init; } = TimeProvider.System;
@@ -312,7 +312,7 @@ public sealed class TrainingRun
             WriteModel(tmp, checkpoint: true);
             SafeWrite(Path.Combine(tmp, SchedulerFile), SchedulerJson());
             SafeWrite(Path.Combine(tmp, RunStateFile), RunStateJson());
-            _in.WritePromptSettings?.Invoke(tmp);
+            if (_in.PromptSettings is { } prompt) PromptSettingsFile.Write(Path.Combine(tmp, PromptSettingsFile.FileName), prompt);
             _state.Save(Path.Combine(tmp, TrainerStateFile.FileName));
             _in.BeforeCheckpointCommit?.Invoke(tmp);
         });
@@ -535,7 +535,7 @@ public sealed class TrainingRun
         if (reason != TrainingStopReason.Cancelled)
         {
             WriteModel(dir, checkpoint: false);
-            _in.WritePromptSettings?.Invoke(dir);
+            if (_in.PromptSettings is { } prompt) PromptSettingsFile.Write(Path.Combine(dir, PromptSettingsFile.FileName), prompt);
         }
         _state.Save(Path.Combine(dir, TrainerStateFile.FileName));
         WriteMetrics(Path.Combine(dir, "train_results.json"), trainMetrics);

@@ -47,14 +47,14 @@ internal static class LoopFixtures
     /// <summary>Runs a whole loop with a fresh model; returns the result.</summary>
     public static TrainingRunResult Train(TrainingArguments args, TokenizedDataset train, TokenizedDataset? eval = null, double dropout = 0,
         IReadOnlyList<ITrainingObserver>? observers = null, IGenerativeEvaluator? generative = null, TimeProvider? clock = null,
-        Action<string>? beforeCommit = null, CancellationTokenSource? cancel = null, string dataFingerprint = "data-1")
+        Action<string>? beforeCommit = null, CancellationTokenSource? cancel = null, string dataFingerprint = "data-1", SharpTune.Preprocessing.PromptSettings? prompt = null)
     {
         using var backend = KernelFactory.CreateCpu();
         using var model = Lora(backend, TrainingRun.RequiredTokens(train, eval, args), dropout);
         var run = new TrainingRun(args, new TrainingRunInputs
         {
             Model = model, TrainSet = train, EvalSet = eval, ModelFingerprint = "tiny-qwen3", DataFingerprint = dataFingerprint,
-            Observers = observers ?? [], GenerativeEvaluator = generative, Clock = clock ?? TimeProvider.System, BeforeCheckpointCommit = beforeCommit,
+            Observers = observers ?? [], GenerativeEvaluator = generative, Clock = clock ?? TimeProvider.System, BeforeCheckpointCommit = beforeCommit, PromptSettings = prompt,
         });
         return run.Run(cancel?.Token ?? TestContext.Current.CancellationToken);
     }

@@ -28,7 +28,8 @@ public sealed class TrainingRunTests
         var outDir = Path.Combine(dir.Path, "out");
         var obs = new RecordingObserver();
         var args = LoopFixtures.Args(outDir) with { EvalStrategy = EvaluationStrategy.Steps, EvalSteps = 3 };
-        var result = LoopFixtures.Train(args, Train, Eval, observers: [obs]);
+        var prompt = new SharpTune.Preprocessing.PromptSettings { TemplateSource = "{{ messages }}" };
+        var result = LoopFixtures.Train(args, Train, Eval, observers: [obs], prompt: prompt);
 
         // 17 samples / 3 = 6 batches, accumulation 2 → 3 updates an epoch, 2 epochs.
         Assert.Equal(TrainingStopReason.Completed, result.Reason);
@@ -46,8 +47,12 @@ public sealed class TrainingRunTests
                 Assert.True(File.Exists(Path.Combine(cp, f)), $"{cp}/{f}");
             Assert.Equal(s, ReadJson(Path.Combine(cp, TrainerStateFile.FileName))["global_step"]!.GetValue<long>());
         }
-        foreach (var f in new[] { "adapter_config.json", "adapter_model.safetensors", TrainerStateFile.FileName, "train_results.json", "eval_results.json", "all_results.json" })
+        foreach (var f in new[] { "adapter_config.json", "adapter_model.safetensors", TrainerStateFile.FileName, "train_results.json", "eval_results.json", "all_results.json",
+                     SharpTune.Preprocessing.PromptSettingsFile.FileName })
             Assert.True(File.Exists(Path.Combine(outDir, f)), f);
+        // The prompt settings travel with every checkpoint and the final adapter.
+        Assert.Equal("{{ messages }}", SharpTune.Preprocessing.PromptSettingsFile.Read(Path.Combine(outDir, "prompt_settings.json")).TemplateSource);
+        Assert.Equal("{{ messages }}", TrainingCheckpoint.LoadPromptSettings(CheckpointFolders.PathOf(outDir, 4))!.TemplateSource);
 
         // trainer_state.json: transformers' keys, sorted, one history entry per log (6 training logs, 2 evaluations, the final metrics).
         var state = ReadJson(Path.Combine(outDir, TrainerStateFile.FileName));
