@@ -107,3 +107,10 @@ internal sealed class StepGenerativeEvaluator(Func<long, double> accuracy) : IGe
     public IReadOnlyDictionary<string, double> Evaluate(TrainableDecoder model, long step, CancellationToken cancellation) =>
         new Dictionary<string, double> { [GenerativeMetrics.Accuracy] = accuracy(step) };
 }
+
+/// <summary>Collects the events the reporting side receives.</summary>
+internal sealed class EventSink : SharpTune.Training.Reporting.ITrainingObserver
+{
+    public List<SharpTune.Training.Reporting.TrainingEvent> Events { get; } = [];
+    public void OnEvent(SharpTune.Training.Reporting.TrainingEvent e) => Events.Add(e);
+}

@@ -273,8 +273,17 @@ public sealed class TrainingRunTests
         var outDir = Path.Combine(dir.Path, "out");
         var gen = new FakeGenerativeEvaluator(accuracy: 1.0);   // a random model's first answer token is almost never right
         var obs = new RecordingObserver();
-        LoopFixtures.Train(LoopFixtures.Args(outDir) with { EvalStrategy = EvaluationStrategy.Steps, EvalSteps = 2 }, Train, Eval, observers: [obs], generative: gen);
+        var sink = new EventSink();
+        LoopFixtures.Train(LoopFixtures.Args(outDir) with { EvalStrategy = EvaluationStrategy.Steps, EvalSteps = 2 }, Train, Eval,
+            observers: [obs, new ReportingBridge(sink, outDir, 2)], generative: gen);
         Assert.Equal([2L, 4, 6], gen.Calls);
+        // The reporting side (progress display, plots) receives the same run as its events.
+        var evaluated = sink.Events.OfType<SharpTune.Training.Reporting.EvaluationCompleted>().ToList();
+        Assert.Equal([2L, 4, 6], evaluated.Select(e => e.Step));
+        Assert.All(evaluated, e => Assert.Equal(1.0, e.Generative!.Accuracy));
+        Assert.Equal(6, sink.Events.OfType<SharpTune.Training.Reporting.StepLogged>().Count());
+        Assert.Equal(SharpTune.Training.Reporting.TrainingWarningKinds.Drift, Assert.Single(sink.Events.OfType<SharpTune.Training.Reporting.TrainingWarning>()).Kind);
+        Assert.Equal("completed", Assert.IsType<SharpTune.Training.Reporting.TrainingFinished>(sink.Events[^1]).Reason);
         var drift = Assert.Single(obs.Warnings);
         Assert.Equal(TrainingWarningKind.Drift, drift.Kind);
         Assert.Equal(2, drift.Step);
