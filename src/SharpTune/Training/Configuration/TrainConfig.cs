@@ -1,4 +1,5 @@
 using System.Text;
+using SharpTune.Data.Sft;
 
 namespace SharpTune.Training.Configuration;
 
@@ -347,6 +348,12 @@ public sealed class TrainConfig
     /// <summary>Overfitting thresholds, <c>stop_on_overfit</c> and <c>drift_margin</c>.</summary>
     public OverfitConfig Overfit => new((double)Get("overfit_loss")!, (double)Get("overfit_token_accuracy")!, (double)Get("overfit_entropy")!,
         (double)Get("overfit_epochs")!, (bool)Get("stop_on_overfit")!, (double)Get("drift_margin")!);
+
+    /// <summary>The dataset keys as a <see cref="DatasetSelection"/> (dataset, eval_dataset, dataset_dir, val_size, max_samples, seed).</summary>
+    public DatasetSelection DatasetSelection => new(Dataset, EvalDataset, DatasetDir, ValSize, MaxSamples, Seed);
+
+    /// <summary>Reads the training and evaluation records (<see cref="DatasetResolver"/>); errors name the dataset, file and line.</summary>
+    public ResolvedDatasets ResolveDatasets() => DatasetResolver.Resolve(DatasetSelection);
 
     /// <summary>
     /// The resolved configuration as text for <c>--print-config</c>: one line per key (<c>key: value  # source</c>,
