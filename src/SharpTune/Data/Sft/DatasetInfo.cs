@@ -21,11 +21,13 @@ public sealed record DatasetInfoEntry(string Name, IReadOnlyList<string> Files, 
 /// </summary>
 public sealed class DatasetInfo
 {
-    private readonly Dictionary<string, DatasetInfoEntry> _entries;
+    private readonly Dictionary<string, JsonElement> _entries;
+    private readonly string _folder;
 
-    private DatasetInfo(string path, Dictionary<string, DatasetInfoEntry> entries)
+    private DatasetInfo(string path, string folder, Dictionary<string, JsonElement> entries)
     {
         Path = path;
+        _folder = folder;
         _entries = entries;
     }
 
@@ -38,12 +40,15 @@ public sealed class DatasetInfo
     /// <summary>Whether <paramref name="name"/> is defined.</summary>
     public bool Contains(string name) => _entries.ContainsKey(name);
 
-    /// <summary>The entry <paramref name="name"/>; an unknown name is an error listing the known ones.</summary>
+    /// <summary>
+    /// The entry <paramref name="name"/>, checked when asked for (as LLaMA-Factory does, so one bad entry does not
+    /// block the others); an unknown name is an error listing the known ones.
+    /// </summary>
     public DatasetInfoEntry Get(string name, string? where = null) =>
-        _entries.TryGetValue(name, out var e) ? e
+        _entries.TryGetValue(name, out var e) ? Entry(name, e, Path, _folder)
             : throw new UserException($"{where ?? Path}: no dataset named '{name}' in {Path} (known: {(_entries.Count == 0 ? "none" : string.Join(", ", _entries.Keys))})");
 
-    /// <summary>Reads and checks every entry of <paramref name="path"/>.</summary>
+    /// <summary>Reads <paramref name="path"/>; entries are checked by <see cref="Get"/>.</summary>
     public static DatasetInfo Load(string path)
     {
         if (!File.Exists(path)) throw new UserException($"{path}: dataset description not found");
@@ -55,10 +60,9 @@ public sealed class DatasetInfo
         {
             if (doc.RootElement.ValueKind != JsonValueKind.Object) throw new UserException($"{path}: expected a JSON object of datasets ({{\"name\": {{\"file_name\": ...}}}})");
             var folder = System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(path))!;
-            var entries = new Dictionary<string, DatasetInfoEntry>(StringComparer.Ordinal);
-            foreach (var p in doc.RootElement.EnumerateObject())
-                entries[p.Name] = Entry(p.Name, p.Value, path, folder);
-            return new DatasetInfo(path, entries);
+            var entries = new Dictionary<string, JsonElement>(StringComparer.Ordinal);
+            foreach (var p in doc.RootElement.EnumerateObject()) entries[p.Name] = p.Value.Clone();
+            return new DatasetInfo(path, folder, entries);
         }
     }
 
