@@ -116,4 +116,14 @@ public class ToolCallPreprocessingTests
         using var bad = JsonDocument.Parse("""{"messages": [{"role": "user", "content": [{"type": "image_url", "image_url": "u"}]}, {"role": "assistant", "content": "z"}]}""");
         Assert.Contains("has type 'image_url'; only text parts are supported", Assert.Throws<UserException>(() => SftRecordParser.Parse(bad.RootElement, d, "r", 0)).Message);
     }
+
+    [Fact]
+    public void HistoryTruncationDropsAWholeToolExchange()
+    {
+        var r = Glaive()[1];
+        var step = HistoryTrimmer.DropOldest(r)!;
+        Assert.Equal("earliest exchange (4 turns)", step.Removed);
+        Assert.Equal(["user", "assistant", "tool", "assistant"], step.Record.Turns.Select(t => t.Role));
+        Assert.StartsWith("What about a circle", step.Record.Turns[0].Content);
+    }
 }
