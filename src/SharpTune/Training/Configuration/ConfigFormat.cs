@@ -12,7 +12,8 @@ public static class ConfigFormat
         bool b => b ? "true" : "false",
         long l => l.ToString(CultureInfo.InvariantCulture),
         int i => i.ToString(CultureInfo.InvariantCulture),
-        double d => d.ToString("R", CultureInfo.InvariantCulture),
+        // As Python prints floats: 3.0, 0.0001, 1e-08.
+        double d => d == Math.Floor(d) && Math.Abs(d) < 1e16 ? d.ToString("0.0", CultureInfo.InvariantCulture) : d.ToString("R", CultureInfo.InvariantCulture).Replace("E", "e"),
         string s => s,
         IEnumerable<string> list => "[" + string.Join(", ", list) + "]",
         _ => v.ToString() ?? "",

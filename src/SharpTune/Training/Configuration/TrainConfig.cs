@@ -37,6 +37,8 @@ public sealed class TrainConfig
         _entries = entries;
         IgnoredKeys = ignored;
         Template = TemplateTable.Resolve(GetString("template"), ModelPath, Where("template"));
+        if (Template.EnableThinking is bool forced && GetString("think_block") is { } tb && (tb == "answer") != forced)
+            throw new UserException($"{Where("think_block")}: think_block: {tb} contradicts template: {Template.Name} (enable_thinking={ConfigFormat.Value(forced)})");
     }
 
     /// <summary>The configuration file, or null when built from overrides only.</summary>

@@ -172,9 +172,9 @@ internal sealed class TrainConfigReader
         double? n = value switch { long l => l, double d => d, _ => null };
         if (n is not { } x) return;
         if (key.Min is { } min && (x < min || (key.MinExclusive && x == min)))
-            throw new UserException($"{where}: {key.Name}: must be {(key.MinExclusive ? ">" : ">=")} {ConfigFormat.Value(min)}, got {text}");
+            throw new UserException($"{where}: {key.Name}: must be {(key.MinExclusive ? ">" : ">=")} {min.ToString(CultureInfo.InvariantCulture)}, got {text}");
         if (key.Max is { } max && x > max)
-            throw new UserException($"{where}: {key.Name}: must be <= {ConfigFormat.Value(max)}, got {text}");
+            throw new UserException($"{where}: {key.Name}: must be <= {max.ToString(CultureInfo.InvariantCulture)}, got {text}");
     }
 
     internal static bool? ParseBool(string text) => text.ToLowerInvariant() switch

@@ -152,6 +152,7 @@ public class TrainConfigTests
     [InlineData("eval_strategy: steps\n", "eval_strategy: steps needs evaluation data")]
     [InlineData("mask_history: true\ntrain_on_prompt: true\n", "mask_history cannot be used together with train_on_prompt")]
     [InlineData("think_block: answer\nenable_thinking: false\n", "think_block: answer contradicts enable_thinking: false")]
+    [InlineData("template: qwen3_nothink\nthink_block: answer\n", "think_block: answer contradicts template: qwen3_nothink")]
     [InlineData("learning_rate: 1\nlearning_rate: 2\n", "c.yaml:6: not valid YAML")]
     [InlineData("generative_eval:\n  sample: 3\n", "unknown key 'generative_eval.sample'; did you mean 'generative_eval.samples'?")]
     [InlineData("resume_from_checkpoint: /no/such/checkpoint\n", "resume_from_checkpoint: folder '/no/such/checkpoint' not found")]
@@ -160,6 +161,19 @@ public class TrainConfigTests
     {
         using var tmp = TestEnvironment.TempDir();
         Assert.Contains(expected, Error(tmp, yaml));
+    }
+
+    [Fact]
+    public void ReadmeDocumentsEveryKey()
+    {
+        var readme = File.ReadAllText(Path.Combine(TestEnvironment.RepoRoot, "README.md"));
+        int start = readme.IndexOf("## Training configuration", StringComparison.Ordinal);
+        Assert.True(start >= 0, "README has no Training configuration section");
+        var section = readme[start..readme.IndexOf("\n## ", start + 5, StringComparison.Ordinal)];
+        foreach (var k in ConfigKeys.All)
+            Assert.Contains($"| `{k.Name}`", section);
+        foreach (var t in TemplateTable.All)
+            Assert.Contains($"| `{t.Name}` |", section);
     }
 
     [Fact]
