@@ -126,4 +126,20 @@ public class ToolCallPreprocessingTests
         Assert.Equal(["user", "assistant", "tool", "assistant"], step.Record.Turns.Select(t => t.Role));
         Assert.StartsWith("What about a circle", step.Record.Turns[0].Content);
     }
+
+    [Theory]
+    [InlineData("alpaca", "Below is an instruction that describes a task. Write a response that appropriately completes the request.\n\n### Instruction:\nhi\n\n### Response:\nHello<|im_end|>\n\n")]
+    [InlineData("default", "Human: hi<|im_end|>\nAssistant:Hello<|im_end|>\n")]
+    public void LlamaFactoryAlpacaAndDefaultTemplatesSuperviseTheAnswerAndEos(string template, string expected)
+    {
+        TokenizerOracle.Require();
+        var stack = TextStack.Open(TokenizerOracle.TokenizerPath("qwen3"), template);
+        var enc = (TokenizerEncoder)stack.Encoder;
+        var p = new SftPreprocessor(stack.Renderer, enc, new PreprocessOptions());
+        var r = new SftRecord { Source = "r", Index = 0, Kind = SftRecordKind.Conversation, Turns = [new("user", "hi"), new("assistant", "Hello")] };
+        var s = p.ProcessOne(r);
+        Assert.Empty(s.Events);
+        Assert.Equal(expected, enc.Decode(s.Ids));
+        Assert.Equal("Hello<|im_end|>", enc.Decode(s.Ids.Where((_, k) => s.Labels[k] != LabelMasker.IgnoreIndex).ToArray()));
+    }
 }

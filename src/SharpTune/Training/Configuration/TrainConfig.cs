@@ -351,6 +351,20 @@ public sealed class TrainConfig
     public OverfitConfig Overfit => new((double)Get("overfit_loss")!, (double)Get("overfit_token_accuracy")!, (double)Get("overfit_entropy")!,
         (double)Get("overfit_epochs")!, (bool)Get("stop_on_overfit")!, (double)Get("drift_margin")!);
 
+    /// <summary>
+    /// The preprocessing options these keys describe: <c>cutoff_len</c>, <c>truncation</c>, <c>train_on_prompt</c>,
+    /// <c>mask_history</c>, the effective <c>think_block</c> and <c>default_system</c>.
+    /// </summary>
+    public Preprocessing.PreprocessOptions ToPreprocessOptions() => new()
+    {
+        CutoffLen = CutoffLen,
+        Truncation = Enum.Parse<Preprocessing.TruncationMode>(Truncation, ignoreCase: true),
+        TrainOnPrompt = TrainOnPrompt,
+        MaskHistory = MaskHistory,
+        ThinkBlock = ThinkBlock == "answer" ? Preprocessing.ThinkBlockPlacement.Answer : Preprocessing.ThinkBlockPlacement.Prompt,
+        DefaultSystem = DefaultSystem,
+    };
+
     /// <summary>The dataset keys as a <see cref="DatasetSelection"/> (dataset, eval_dataset, dataset_dir, val_size, max_samples, seed).</summary>
     public DatasetSelection DatasetSelection => new(Dataset, EvalDataset, DatasetDir, ValSize, MaxSamples, Seed);
 

@@ -99,6 +99,19 @@ public class TrainConfigTests
         Assert.Equal(ConfigKeys.All.Count, text.Split('\n').Count(l => l.Contains(": ") && l.Contains("# ") && !l.StartsWith('#')));
     }
 
+    [Fact]
+    public void PreprocessOptionsFollowTheKeys()
+    {
+        using var tmp = TestEnvironment.TempDir();
+        var o = Yaml(tmp, "cutoff_len: 512\ntruncation: history\nmask_history: true\ndefault_system: Be brief.\ntemplate: qwen3\n").ToPreprocessOptions();
+        Assert.Equal(512, o.CutoffLen);
+        Assert.Equal(SharpTune.Preprocessing.TruncationMode.History, o.Truncation);
+        Assert.True(o.MaskHistory);
+        Assert.Equal("Be brief.", o.DefaultSystem);
+        Assert.Equal(SharpTune.Preprocessing.ThinkBlockPlacement.Answer, o.ThinkBlock); // qwen3 with LLaMA-Factory's enable_thinking: true
+        Assert.Equal(SharpTune.Preprocessing.ThinkBlockPlacement.Prompt, Yaml(tmp, "template: qwen3\nenable_thinking: false\n").ToPreprocessOptions().ThinkBlock);
+    }
+
     [Theory]
     [InlineData("1.5h", 5400)]
     [InlineData("45s", 45)]
