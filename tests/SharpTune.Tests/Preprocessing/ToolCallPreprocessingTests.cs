@@ -47,7 +47,7 @@ public class ToolCallPreprocessingTests
         TokenizerOracle.Require();
         TestEnvironment.RequireOracle(JinjaOracle.Available, "python3 with jinja2");
         var stack = TextStack.Open(TokenizerOracle.TokenizerPath("qwen3"));
-        var enc = (TokenizerEncoder)stack.Encoder;
+        var enc = stack.Tokenizer;
         var options = new PreprocessOptions { CutoffLen = 4096 };
         var p = new SftPreprocessor(stack.Renderer, enc, options);
         var r = Glaive()[1];
@@ -80,7 +80,7 @@ public class ToolCallPreprocessingTests
             if (s.Labels[t] == LabelMasker.IgnoreIndex) continue;
             int start = t;
             while (t < s.Labels.Length && s.Labels[t] != LabelMasker.IgnoreIndex) t++;
-            runs.Add(enc.Decode(s.Ids[start..t]));
+            runs.Add(enc.Decode(s.Ids[start..t], skipSpecialTokens: false));
         }
         Assert.Equal(
         [
@@ -134,12 +134,12 @@ public class ToolCallPreprocessingTests
     {
         TokenizerOracle.Require();
         var stack = TextStack.Open(TokenizerOracle.TokenizerPath("qwen3"), template);
-        var enc = (TokenizerEncoder)stack.Encoder;
+        var enc = stack.Tokenizer;
         var p = new SftPreprocessor(stack.Renderer, enc, new PreprocessOptions());
         var r = new SftRecord { Source = "r", Index = 0, Kind = SftRecordKind.Conversation, Turns = [new("user", "hi"), new("assistant", "Hello")] };
         var s = p.ProcessOne(r);
         Assert.Empty(s.Events);
-        Assert.Equal(expected, enc.Decode(s.Ids));
-        Assert.Equal("Hello<|im_end|>", enc.Decode(s.Ids.Where((_, k) => s.Labels[k] != LabelMasker.IgnoreIndex).ToArray()));
+        Assert.Equal(expected, enc.Decode(s.Ids, skipSpecialTokens: false));
+        Assert.Equal("Hello<|im_end|>", enc.Decode(s.Ids.Where((_, k) => s.Labels[k] != LabelMasker.IgnoreIndex).ToArray(), skipSpecialTokens: false));
     }
 }

@@ -21,7 +21,7 @@ public sealed record TemplateMapping(string Name, string Builtin, string? Folder
 /// <param name="EnableThinking">A forced enable_thinking, or null.</param>
 public sealed record TemplateChoice(string? Name, bool UseModelTemplate, string? Builtin, bool? EnableThinking)
 {
-    /// <summary>The template argument of <see cref="Preprocessing.TextStack.Open"/>: null for the folder's own template, else the built-in name.</summary>
+    /// <summary>The template argument of <see cref="Preprocessing.TextStack.Open(string, string?)"/>: null for the folder's own template, else the built-in name.</summary>
     public string? TextStackTemplate => UseModelTemplate ? null : Builtin;
 
     /// <summary>For <c>--print-config</c>: e.g. "model folder chat_template" or "built-in qwen3".</summary>

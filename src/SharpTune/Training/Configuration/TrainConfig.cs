@@ -353,7 +353,8 @@ public sealed class TrainConfig
 
     /// <summary>
     /// The preprocessing options these keys describe: <c>cutoff_len</c>, <c>truncation</c>, <c>train_on_prompt</c>,
-    /// <c>mask_history</c>, the effective <c>think_block</c> and <c>default_system</c>.
+    /// <c>mask_history</c>, and the prompt settings — the template as resolved (a built-in name, or null for the model
+    /// folder's own), the effective <c>think_block</c> and <c>default_system</c>.
     /// </summary>
     public Preprocessing.PreprocessOptions ToPreprocessOptions() => new()
     {
@@ -361,8 +362,12 @@ public sealed class TrainConfig
         Truncation = Enum.Parse<Preprocessing.TruncationMode>(Truncation, ignoreCase: true),
         TrainOnPrompt = TrainOnPrompt,
         MaskHistory = MaskHistory,
-        ThinkBlock = ThinkBlock == "answer" ? Preprocessing.ThinkBlockPlacement.Answer : Preprocessing.ThinkBlockPlacement.Prompt,
-        DefaultSystem = DefaultSystem,
+        Prompt = new Preprocessing.PromptSettings
+        {
+            Template = Template.TextStackTemplate,
+            ThinkBlock = ThinkBlock == "answer" ? Preprocessing.ThinkBlockPlacement.Answer : Preprocessing.ThinkBlockPlacement.Prompt,
+            DefaultSystem = DefaultSystem,
+        },
     };
 
     /// <summary>The dataset keys as a <see cref="DatasetSelection"/> (dataset, eval_dataset, dataset_dir, val_size, max_samples, seed).</summary>

@@ -107,9 +107,10 @@ public class TrainConfigTests
         Assert.Equal(512, o.CutoffLen);
         Assert.Equal(SharpTune.Preprocessing.TruncationMode.History, o.Truncation);
         Assert.True(o.MaskHistory);
-        Assert.Equal("Be brief.", o.DefaultSystem);
-        Assert.Equal(SharpTune.Preprocessing.ThinkBlockPlacement.Answer, o.ThinkBlock); // qwen3 with LLaMA-Factory's enable_thinking: true
-        Assert.Equal(SharpTune.Preprocessing.ThinkBlockPlacement.Prompt, Yaml(tmp, "template: qwen3\nenable_thinking: false\n").ToPreprocessOptions().ThinkBlock);
+        Assert.Equal("Be brief.", o.Prompt.DefaultSystem);
+        Assert.Null(o.Prompt.Template); // the folder's ChatML template is the qwen family
+        Assert.Equal(SharpTune.Preprocessing.ThinkBlockPlacement.Answer, o.Prompt.ThinkBlock); // qwen3 with LLaMA-Factory's enable_thinking: true
+        Assert.Equal(SharpTune.Preprocessing.ThinkBlockPlacement.Prompt, Yaml(tmp, "template: qwen3\nenable_thinking: false\n").ToPreprocessOptions().Prompt.ThinkBlock);
     }
 
     [Theory]
