@@ -27,6 +27,7 @@ public static class CommandTree
         root.Add(BehaviourCommands.GenerateData());
         // 'sanity' (BehaviourCommands.Sanity) is registered once its responder — adapters over one loaded base model — exists.
         root.Add(BenchCommands.Create());
+        root.Add(TrainCommand.Create());
         foreach (var c in PreprocessCommands.Create()) root.Add(c);
         foreach (var c in EvaluationCommands.Create()) root.Add(c);
         return root;
