@@ -24,8 +24,12 @@ public static class CommandTree
         root.Add(TemplateCommands.Create());
         root.Add(GenerateCommand.Create(ModelFolder.Open));
         root.Add(PlotCommand.Create());
+        root.Add(BehaviourCommands.GenerateData());
+        // 'sanity' (BehaviourCommands.Sanity) is registered once its responder — adapters over one loaded base model — exists.
         root.Add(BenchCommands.Create());
+        root.Add(TrainCommand.Create());
         foreach (var c in PreprocessCommands.Create()) root.Add(c);
+        foreach (var c in EvaluationCommands.Create()) root.Add(c);
         return root;
     }
 }

@@ -10,6 +10,7 @@ using SharpTune.Numerics;
 using SharpTune.Preprocessing;
 using SharpTune.Text.Tokenization;
 using SharpTune.Training;
+using SharpTune.Training.Loop;
 
 namespace SharpTune.Cli.Commands;
 
@@ -31,7 +32,7 @@ internal static class DemoCommand
         public string TokenizerDir => Path.Combine(OutDir, "tokenizer");
         public string ModelDir => Path.Combine(OutDir, "model");
         public string CacheDir => Path.Combine(OutDir, "cache");
-        public string CheckpointDir => Path.Combine(OutDir, "checkpoint");
+        public string TrainDir => Path.Combine(OutDir, "train");
         public SyntheticMovieLensResult? Data { get; set; }
         public PrepareSummary? Prepared { get; set; }
         public TokenizedDataset? TrainSet { get; set; }
@@ -123,47 +124,39 @@ internal static class DemoCommand
             using var backend = ComputeBackends.Create();
             var train = c.TrainSet!;
             var eval = c.EvalSet!;
-            int maxTokens = TrainBatch * Enumerable.Range(0, train.Count).Max(train.Length);
-            maxTokens = Math.Max(maxTokens, EvalBatch * Enumerable.Range(0, eval.Count).Max(eval.Length));
-            using var model = TrainableDecoder.CreateFull(folder.Config, folder.Weights, backend, new TrainingOptions { MaxTokens = maxTokens });
-            using var trainer = new Trainer(model, new AdamWOptions { LearningRate = 3e-3, WeightDecay = 0.01, MaxGradNorm = 1.0 },
-                new LearningRateSchedule(LearningRateScheduleType.Cosine, TrainSteps / 10, TrainSteps), c.Seed);
-            var before = Evaluate(model, eval, folder.Config.VocabSize);
-            c.Out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  eval before: loss {before.Loss:F4}, token accuracy {before.Accuracy:F3} on {eval.Count} samples"));
-            var order = Enumerable.Range(0, train.Count).ToArray();
-            new SplitMix64(c.Seed).Shuffle(order.AsSpan());
-            var clock = System.Diagnostics.Stopwatch.StartNew();
-            for (int step = 0; step < TrainSteps; step++)
+            var args = new TrainingArguments
             {
-                var indices = Enumerable.Range(0, TrainBatch).Select(i => order[(step * TrainBatch + i) % order.Length]).ToArray();
-                var r = trainer.Step([Batch(train, indices, folder.Config.VocabSize)]);
-                if ((step + 1) % (TrainSteps / 4) == 0)
-                    c.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                        $"  step {r.Step}/{TrainSteps}: loss {r.Loss:F4}, token accuracy {r.TokenAccuracy:F3}, lr {r.LearningRate:G3}, {r.Tokens / (r.ForwardSeconds + r.BackwardSeconds + r.OptimizerSeconds):N0} tokens/s"));
-            }
-            var after = Evaluate(model, eval, folder.Config.VocabSize);
-            c.Out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  eval after:  loss {after.Loss:F4}, token accuracy {after.Accuracy:F3} ({clock.Elapsed.TotalSeconds:F1} s of training)"));
-            if (Directory.Exists(c.CheckpointDir)) Directory.Delete(c.CheckpointDir, recursive: true);
-            TrainingCheckpoint.Save(c.CheckpointDir, trainer, c.ModelDir);
-            c.Out.WriteLine($"  checkpoint (weights, optimizer state, trainer state) in {c.CheckpointDir}");
+                OutputDir = c.TrainDir, OverwriteOutputDir = true, PerDeviceTrainBatchSize = TrainBatch, PerDeviceEvalBatchSize = EvalBatch, MaxSteps = TrainSteps,
+                LearningRate = 3e-3, WeightDecay = 0.01, MaxGradNorm = 1.0, LrSchedulerType = LearningRateScheduleType.Cosine, WarmupSteps = TrainSteps / 10,
+                LoggingSteps = TrainSteps / 4, SaveSteps = TrainSteps, Seed = c.Seed,
+            };
+            using var model = TrainableDecoder.CreateFull(folder.Config, folder.Weights, backend, new TrainingOptions { MaxTokens = TrainingRun.RequiredTokens(train, eval, args) });
+            var before = TeacherForcedEvaluation.Run(model, eval, EvalBatch, args.PadTokenId);
+            c.Out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  eval before: loss {before.Loss:F4}, token accuracy {before.TokenAccuracy:F3} on {eval.Count} samples"));
+            var run = new TrainingRun(args, new TrainingRunInputs
+            {
+                Model = model, TrainSet = train, EvalSet = eval, BaseModelPath = c.ModelDir, PromptSettings = c.Prompt, Observers = [new DemoProgress(c.Out)],
+            });
+            var result = run.Run();
+            var after = result.EvalMetrics!;
+            c.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"  eval after:  loss {after["eval_loss"]:F4}, token accuracy {after["eval_token_accuracy"]:F3} ({result.TrainMetrics["train_runtime"]:F1} s of training)"));
+            c.Out.WriteLine($"  checkpoint (weights, optimizer state, trainer state) in {result.LastCheckpoint}; final model and logs in {c.TrainDir}");
         }),
     ];
 
+    /// <summary>Prints the training log lines of the demo's run.</summary>
+    private sealed class DemoProgress(TextWriter output) : ITrainingObserver
+    {
+        public void OnLog(TrainingLogEntry entry)
+        {
+            if (entry["loss"] is not double loss) return;
+            output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"  step {entry.Step}/{entry.MaxSteps}: loss {loss:F4}, token accuracy {entry["token_accuracy"]:F3}, lr {entry["learning_rate"]:G3}, {entry.Throughput:N0} tokens/s"));
+        }
+    }
+
     private const int TrainSteps = 40, TrainBatch = 8, EvalBatch = 16;
-
-    private static TrainingBatch Batch(TokenizedDataset data, IReadOnlyList<int> indices, int vocabSize)
-    {
-        var b = BatchCollator.Collate(data, indices, padId: 0);
-        return TrainingBatch.FromPadded(b.InputIds, b.Labels, b.AttentionMask, vocabSize, "demo batch");
-    }
-
-    private static (double Loss, double Accuracy) Evaluate(TrainableDecoder model, TokenizedDataset data, int vocabSize)
-    {
-        var total = new BatchStatistics();
-        for (int i = 0; i < data.Count; i += EvalBatch)
-            total += model.Evaluate(Batch(data, Enumerable.Range(i, Math.Min(EvalBatch, data.Count - i)).ToArray(), vocabSize));
-        return (total.LossSum / total.Supervised, (double)total.Correct / total.Supervised);
-    }
 
     private static string Escape(string s) => "\"" + s.Replace("\n", "\\n") + "\"";
 

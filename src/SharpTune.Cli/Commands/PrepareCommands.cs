@@ -6,13 +6,14 @@ using SharpTune.Data.Synthetic;
 
 namespace SharpTune.Cli.Commands;
 
-/// <summary><c>sharptune prepare movielens</c> and <c>sharptune prepare synthetic-movielens</c>.</summary>
+/// <summary><c>sharptune prepare movielens</c>, <c>prepare synthetic-movielens</c> and <c>prepare behaviours</c> (in BehaviourCommands).</summary>
 internal static class PrepareCommands
 {
     public static CliCommand Create() =>
         new CliCommand("prepare", "Turn raw data into supervised fine-tuning records.")
             .Add(MovieLens())
-            .Add(SyntheticMovieLens());
+            .Add(SyntheticMovieLens())
+            .Add(BehaviourCommands.PrepareBehaviours());
 
     private static CliCommand MovieLens() =>
         new CliCommand("movielens", "Build Yes/No movie-recommendation SFT records from MovieLens ratings.")

@@ -1,30 +1,25 @@
 using SharpTune.Engine;
-using SharpTune.Inference;
 
 namespace SharpTune.Models;
 
 /// <summary>
-/// The activation arena of one forward chunk: every intermediate of a layer as a named tensor, allocated once
-/// for <see cref="MaxTokens"/> tokens. (Training will allocate one set per layer to keep what the backward pass
-/// needs; the names stay the same.)
+/// The activation arena of one inference forward chunk, allocated once for <see cref="MaxTokens"/> tokens: the
+/// residual stream, one layer's intermediates (<see cref="LayerActivations"/> in their overwrite-each-other form), the
+/// per-token index arrays and the logit rows.
 /// </summary>
 internal sealed class DecoderActivations : IDisposable
 {
     private readonly Arena _arena;
+    private Arena? _loraArena;
 
     public DecoderActivations(ModelConfig c, IComputeBackend backend, int maxTokens, int maxLogitRows)
     {
         MaxTokens = maxTokens;
         MaxLogitRows = maxLogitRows;
+        _backend = backend;
         _arena = backend.CreateArena("activations");
         Hidden = _arena.Allocate(ElementType.F32, maxTokens, c.HiddenSize);
-        Normed = _arena.Allocate(ElementType.F32, maxTokens, c.HiddenSize);
-        Q = _arena.Allocate(ElementType.F32, maxTokens, c.QueryDim);
-        K = _arena.Allocate(ElementType.F32, maxTokens, c.KvDim);
-        V = _arena.Allocate(ElementType.F32, maxTokens, c.KvDim);
-        Attention = _arena.Allocate(ElementType.F32, maxTokens, c.QueryDim);
-        Gate = _arena.Allocate(ElementType.F32, maxTokens, c.IntermediateSize);
-        Up = _arena.Allocate(ElementType.F32, maxTokens, c.IntermediateSize);
+        Layer = new LayerActivations(_arena, c, maxTokens, forBackward: false, loraRank: 0);
         Ids = _arena.Allocate(ElementType.I32, 1, maxTokens);
         Positions = _arena.Allocate(ElementType.I32, 1, maxTokens);
         Slots = _arena.Allocate(ElementType.I32, 1, maxTokens);
@@ -35,18 +30,17 @@ internal sealed class DecoderActivations : IDisposable
         Logits = _arena.Allocate(ElementType.F32, maxLogitRows, c.VocabSize);
     }
 
+    private readonly IComputeBackend _backend;
+
     public int MaxTokens { get; }
     public int MaxLogitRows { get; }
-    public long Bytes => _arena.Bytes;
+    public long Bytes => _arena.Bytes + (_loraArena?.Bytes ?? 0);
 
-    public Tensor Hidden { get; }     // [tokens, hidden]  the residual stream
-    public Tensor Normed { get; }     // [tokens, hidden]  RMSNorm output feeding attention / MLP
-    public Tensor Q { get; }          // [tokens, heads·headDim]
-    public Tensor K { get; }          // [tokens, kvHeads·headDim]
-    public Tensor V { get; }          // [tokens, kvHeads·headDim]
-    public Tensor Attention { get; }  // [tokens, heads·headDim]  attention output before o_proj
-    public Tensor Gate { get; }       // [tokens, intermediate]  gate_proj, then silu(gate)·up
-    public Tensor Up { get; }         // [tokens, intermediate]
+    /// <summary>Rank the LoRA work space holds (0: none yet).</summary>
+    public int LoraRank { get; private set; }
+
+    public Tensor Hidden { get; }     // [tokens, hidden]  the residual stream, updated in place by every layer
+    public LayerActivations Layer { get; }
     public Tensor Ids { get; }        // [tokens]
     public Tensor Positions { get; }  // [tokens]
     public Tensor Slots { get; }      // [tokens]  cache row of each token
@@ -56,13 +50,33 @@ internal sealed class DecoderActivations : IDisposable
     public Tensor Selected { get; }   // [logit rows, hidden]
     public Tensor Logits { get; }     // [logit rows, vocab]
 
-    public void Dispose() => _arena.Dispose();
+    /// <summary>
+    /// Makes room for an attached adapter of rank <paramref name="rank"/>: one <c>u [tokens, rank]</c> buffer shared
+    /// by every projection (each consumes its own u at once). Allocated when an adapter first needs it.
+    /// </summary>
+    public void EnsureLoraRank(int rank)
+    {
+        if (rank <= LoraRank) return;
+        _loraArena?.Dispose();
+        _loraArena = _backend.CreateArena("lora inputs");
+        var u = _loraArena.Allocate(ElementType.F32, MaxTokens, rank);   // [tokens, r]
+        for (int i = 0; i < Layer.LoraU.Length; i++) Layer.LoraU[i] = u;
+        LoraRank = rank;
+    }
+
+    public void Dispose()
+    {
+        _loraArena?.Dispose();
+        _arena.Dispose();
+    }
 }
 
 /// <summary>
 /// The decoder forward (Llama, Mistral, Qwen2, Qwen3) over a flat list of tokens, each belonging to a sequence at
 /// a position, with a <see cref="KvCache"/>: prefill of a padded batch and single-token decode steps are both
-/// such lists. Logits are computed only for the tokens asked for. All work runs through the backend's kernels.
+/// such lists. Logits are computed only for the tokens asked for. All work runs through the backend's kernels; each
+/// layer is <see cref="DecoderLayer"/>'s forward, the one training runs too. A LoRA adapter attached to the weights
+/// (<c>SharpTune.Training.LoraAttachment</c>, or a trainable decoder's live adapter) runs unmerged.
 /// </summary>
 public sealed class DecoderModel : IDisposable
 {
@@ -105,6 +119,7 @@ public sealed class DecoderModel : IDisposable
                 throw new UserException($"sequence {sequences[t]} reaches position {positions[t]}, beyond the cache length {cache.MaxLength}");
             if ((uint)ids[t] >= (uint)vocab) throw new UserException($"token id {ids[t]} is outside the vocabulary (0..{vocab - 1})");
         }
+        _act.EnsureLoraRank(Weights.LoraRank);
         int done = 0, logitDone = 0;
         while (done < n)
         {
@@ -141,9 +156,7 @@ public sealed class DecoderModel : IDisposable
         }
         for (int i = 0; i < r; i++) _rows[i] = logitTokens[i] - offset;
 
-        Tensor x = a.Hidden.SliceRows(0, n), h = a.Normed.SliceRows(0, n);
-        Tensor q = a.Q.SliceRows(0, n), k = a.K.SliceRows(0, n), v = a.V.SliceRows(0, n);
-        Tensor att = a.Attention.SliceRows(0, n), gate = a.Gate.SliceRows(0, n), up = a.Up.SliceRows(0, n);
+        Tensor x = a.Hidden.SliceRows(0, n);
         Tensor idsT = a.Ids.Reshape(a.MaxTokens, 1).SliceRows(0, n), pos = a.Positions.Reshape(a.MaxTokens, 1).SliceRows(0, n);
         Tensor slots = a.Slots.Reshape(a.MaxTokens, 1).SliceRows(0, n);
         Tensor start = a.KvStart.Reshape(a.MaxTokens, 1).SliceRows(0, n), count = a.KvCount.Reshape(a.MaxTokens, 1).SliceRows(0, n);
@@ -153,39 +166,18 @@ public sealed class DecoderModel : IDisposable
         b.Upload(_start.AsSpan(0, n), start);
         b.Upload(_count.AsSpan(0, n), count);
 
-        float eps = (float)c.RmsNormEps, scale = 1f / MathF.Sqrt(c.HeadDim);
-        b.Embedding(idsT, Weights.Embedding, x);
+        float eps = (float)c.RmsNormEps;
+        var w = Weights;
+        w.Embedding.Lookup(b, idsT, x);
         for (int l = 0; l < c.NumLayers; l++)
-        {
-            var w = Weights.Layers[l];
-            b.RmsNorm(x, w.InputNorm, eps, h);
-            b.Linear(h, w.Q, w.QBias, q, accumulate: false);
-            b.Linear(h, w.K, w.KBias, k, accumulate: false);
-            b.Linear(h, w.V, w.VBias, v, accumulate: false);
-            if (c.QkNorm)
-            {
-                var qh = q.Reshape(n * c.NumHeads, c.HeadDim);    // [tokens·heads, headDim]
-                var kh = k.Reshape(n * c.NumKvHeads, c.HeadDim);  // [tokens·kvHeads, headDim]
-                b.RmsNorm(qh, w.QNorm, eps, qh);
-                b.RmsNorm(kh, w.KNorm, eps, kh);
-            }
-            b.Rope(q, pos, Weights.RopeCos, Weights.RopeSin, c.HeadDim, q);
-            b.Rope(k, pos, Weights.RopeCos, Weights.RopeSin, c.HeadDim, k);
-            b.WriteKv(k, v, slots, cache.Keys[l], cache.Values[l]);
-            b.Attention(q, cache.Keys[l], cache.Values[l], start, count, c.NumHeads, c.NumKvHeads, scale, att);
-            b.Linear(att, w.O, w.OBias, x, accumulate: true);
-            b.RmsNorm(x, w.PostAttentionNorm, eps, h);
-            b.Linear(h, w.Gate, default, gate, accumulate: false);
-            b.Linear(h, w.Up, default, up, accumulate: false);
-            b.SwiGlu(gate, up, gate);
-            b.Linear(gate, w.Down, default, x, accumulate: true);
-        }
+            DecoderLayer.Forward(b, c, w.Layers[l], w.RopeCos, w.RopeSin, l, x, x, a.Layer, n, pos,
+                LayerAttention.OverCache(start, count, slots, cache.Keys[l], cache.Values[l]), LoraDropout.Off);
         if (r == 0) return;
         Tensor rows = a.LogitRows.Reshape(a.MaxLogitRows, 1).SliceRows(0, r), sel = a.Selected.SliceRows(0, r), lg = a.Logits.SliceRows(0, r);
         b.Upload(_rows.AsSpan(0, r), rows);
         b.GatherRows(x, rows, sel);
-        b.RmsNorm(sel, Weights.FinalNorm, eps, sel);
-        b.Linear(sel, Weights.LmHead, default, lg, accumulate: false);
+        b.RmsNorm(sel, w.FinalNorm, eps, sel);
+        w.LmHead.Forward(b, sel, lg, false, default, default, 0, dropout: false);
         b.Download(lg, logits[..(r * c.VocabSize)]);
     }
 

@@ -4,36 +4,18 @@ using SharpTune.Numerics;
 
 namespace SharpTune.Models;
 
-/// <summary>One decoder layer's parameters in the parameter arena.</summary>
-internal sealed class DecoderLayerWeights
-{
-    public required Tensor InputNorm { get; init; }          // [1, hidden]
-    public required LinearWeight Q { get; init; }            // [heads·headDim, hidden]
-    public required LinearWeight K { get; init; }            // [kvHeads·headDim, hidden]
-    public required LinearWeight V { get; init; }            // [kvHeads·headDim, hidden]
-    public required LinearWeight O { get; init; }            // [hidden, heads·headDim]
-    public Tensor QBias { get; init; }                       // [1, heads·headDim] (Qwen2) or invalid
-    public Tensor KBias { get; init; }                       // [1, kvHeads·headDim]
-    public Tensor VBias { get; init; }                       // [1, kvHeads·headDim]
-    public Tensor OBias { get; init; }                       // [1, hidden] (attention_bias on Llama/Qwen3) or invalid
-    public Tensor QNorm { get; init; }                       // [1, headDim] (Qwen3) or invalid
-    public Tensor KNorm { get; init; }                       // [1, headDim]
-    public required Tensor PostAttentionNorm { get; init; }  // [1, hidden]
-    public required LinearWeight Gate { get; init; }         // [intermediate, hidden]
-    public required LinearWeight Up { get; init; }           // [intermediate, hidden]
-    public required LinearWeight Down { get; init; }         // [hidden, intermediate]
-}
-
 /// <summary>
-/// A decoder's parameters loaded by Hugging Face tensor name from an <see cref="ITensorSource"/> into one
-/// backend arena (the parameter arena): linear weights in the backend's GEMM layout, norms and biases in fp32,
-/// and the RoPE tables. With tied embeddings the LM head is the embedding weight itself (stored once).
+/// A decoder's weights as the layer forward (<see cref="DecoderLayer"/>) reads them: loaded by Hugging Face tensor
+/// name (<see cref="CheckpointLayout"/>) from an <see cref="ITensorSource"/> into one backend arena — linear weights in
+/// the backend's GEMM layout, norms and biases in fp32, and the RoPE tables — or, internally, a view over a trainable
+/// decoder's live parameters. With tied embeddings the LM head is the embedding weight itself (stored once). A LoRA
+/// adapter can be attached to the projections unmerged (<c>SharpTune.Training.LoraAttachment</c>).
 /// </summary>
 public sealed class DecoderWeights : IDisposable
 {
-    private readonly Arena _arena;
+    private readonly Arena? _arena;
 
-    private DecoderWeights(ModelConfig config, IComputeBackend backend, Arena arena)
+    internal DecoderWeights(ModelConfig config, IComputeBackend backend, Arena? arena)
     {
         Config = config;
         Backend = backend;
@@ -46,15 +28,24 @@ public sealed class DecoderWeights : IDisposable
     /// <summary>The backend holding the parameters.</summary>
     public IComputeBackend Backend { get; }
 
-    /// <summary>Bytes of the parameter arena.</summary>
-    public long Bytes => _arena.Bytes;
+    /// <summary>Bytes of the parameter arena (0 for a view over parameters owned elsewhere).</summary>
+    public long Bytes => _arena?.Bytes ?? 0;
 
-    internal LinearWeight Embedding { get; private set; } = null!;   // [vocab, hidden]
-    internal LinearWeight LmHead { get; private set; } = null!;      // [vocab, hidden]
-    internal Tensor FinalNorm { get; private set; }                   // [1, hidden]
-    internal Tensor RopeCos { get; private set; }                     // [positions, headDim/2]
-    internal Tensor RopeSin { get; private set; }                     // [positions, headDim/2]
-    internal DecoderLayerWeights[] Layers { get; private set; } = [];
+    internal ProjectionWeights Embedding { get; set; } = null!;   // [vocab, hidden]
+    internal ProjectionWeights LmHead { get; set; } = null!;      // [vocab, hidden]
+    internal Tensor FinalNorm { get; set; }                        // [1, hidden]
+    internal Tensor RopeCos { get; set; }                          // [positions, headDim/2]
+    internal Tensor RopeSin { get; set; }                          // [positions, headDim/2]
+    internal DecoderLayerWeights[] Layers { get; set; } = [];
+
+    /// <summary>Largest rank of the adapter attached to the projections (0: none): inference sizes its LoRA work space by it.</summary>
+    internal int LoraRank { get; set; }
+
+    /// <summary>What attached the adapter now in the projections' LoRA slots (null: none).</summary>
+    internal object? AdapterOwner { get; set; }
+
+    /// <summary>Set when a trainable decoder owns the LoRA slots: nothing else may attach or detach an adapter.</summary>
+    internal bool AdapterLocked { get; set; }
 
     /// <summary>Loads every parameter of <paramref name="config"/>'s architecture; a missing or misshapen tensor is a <see cref="UserException"/>.</summary>
     public static DecoderWeights Load(ModelConfig config, ITensorSource source, IComputeBackend backend, WeightStorage storage = WeightStorage.Auto, int maxPositions = 0)
@@ -74,7 +65,7 @@ public sealed class DecoderWeights : IDisposable
         }
     }
 
-    private static void Validate(ModelConfig c)
+    internal static void Validate(ModelConfig c)
     {
         if (c.HiddenSize <= 0 || c.NumLayers <= 0 || c.NumHeads <= 0 || c.NumKvHeads <= 0 || c.HeadDim <= 0 || c.IntermediateSize <= 0 || c.VocabSize <= 0)
             throw new UserException("config.json: hidden_size, num_hidden_layers, num_attention_heads, num_key_value_heads, head_dim, intermediate_size and vocab_size must be positive");
@@ -86,42 +77,30 @@ public sealed class DecoderWeights : IDisposable
     private void LoadAll(ITensorSource source, WeightStorage storage, int maxPositions)
     {
         var c = Config;
-        bool bias = c.AttentionBias || c.Architecture == ModelArchitecture.Qwen2;
-        Embedding = Linear(source, "model.embed_tokens.weight", c.VocabSize, c.HiddenSize, storage);
-        LmHead = c.TieWordEmbeddings ? Embedding : Linear(source, "lm_head.weight", c.VocabSize, c.HiddenSize, storage);
-        FinalNorm = Vector(source, "model.norm.weight", c.HiddenSize);
+        Embedding = Packed(source, CheckpointLayout.TensorName(TensorRole.Embedding), c.VocabSize, c.HiddenSize, storage, default);
+        LmHead = c.TieWordEmbeddings ? Embedding : Packed(source, CheckpointLayout.TensorName(TensorRole.LmHead), c.VocabSize, c.HiddenSize, storage, default);
+        FinalNorm = Vector(source, CheckpointLayout.TensorName(TensorRole.FinalNorm), c.HiddenSize);
         var layers = new DecoderLayerWeights[c.NumLayers];
-        for (int i = 0; i < c.NumLayers; i++)
+        for (int l = 0; l < c.NumLayers; l++)
         {
-            string p = $"model.layers.{i}.";
-            layers[i] = new DecoderLayerWeights
+            var projections = new ProjectionWeights[CheckpointLayout.Projections.Count];
+            foreach (var p in CheckpointLayout.Projections)
             {
-                InputNorm = Vector(source, p + "input_layernorm.weight", c.HiddenSize),
-                Q = Linear(source, p + "self_attn.q_proj.weight", c.QueryDim, c.HiddenSize, storage),
-                K = Linear(source, p + "self_attn.k_proj.weight", c.KvDim, c.HiddenSize, storage),
-                V = Linear(source, p + "self_attn.v_proj.weight", c.KvDim, c.HiddenSize, storage),
-                O = Linear(source, p + "self_attn.o_proj.weight", c.HiddenSize, c.QueryDim, storage),
-                QBias = bias ? Vector(source, p + "self_attn.q_proj.bias", c.QueryDim) : default,
-                KBias = bias ? Vector(source, p + "self_attn.k_proj.bias", c.KvDim) : default,
-                VBias = bias ? Vector(source, p + "self_attn.v_proj.bias", c.KvDim) : default,
-                OBias = c.OutputProjectionBias ? Vector(source, p + "self_attn.o_proj.bias", c.HiddenSize) : default,
-                QNorm = c.QkNorm ? Vector(source, p + "self_attn.q_norm.weight", c.HeadDim) : default,
-                KNorm = c.QkNorm ? Vector(source, p + "self_attn.k_norm.weight", c.HeadDim) : default,
-                PostAttentionNorm = Vector(source, p + "post_attention_layernorm.weight", c.HiddenSize),
-                Gate = Linear(source, p + "mlp.gate_proj.weight", c.IntermediateSize, c.HiddenSize, storage),
-                Up = Linear(source, p + "mlp.up_proj.weight", c.IntermediateSize, c.HiddenSize, storage),
-                Down = Linear(source, p + "mlp.down_proj.weight", c.HiddenSize, c.IntermediateSize, storage),
+                var (outF, inF) = CheckpointLayout.ProjectionShape(c, p);
+                var bias = CheckpointLayout.HasBias(c, p) ? Vector(source, CheckpointLayout.ProjectionBiasName(l, p), outF) : default;
+                projections[(int)p] = Packed(source, CheckpointLayout.ProjectionWeightName(l, p), outF, inF, storage, bias);
+            }
+            layers[l] = new DecoderLayerWeights
+            {
+                InputNorm = Vector(source, CheckpointLayout.TensorName(TensorRole.AttentionNorm, l), c.HiddenSize),
+                PostAttentionNorm = Vector(source, CheckpointLayout.TensorName(TensorRole.MlpNorm, l), c.HiddenSize),
+                QNorm = c.QkNorm ? Vector(source, CheckpointLayout.TensorName(TensorRole.QueryNorm, l), c.HeadDim) : default,
+                KNorm = c.QkNorm ? Vector(source, CheckpointLayout.TensorName(TensorRole.KeyNorm, l), c.HeadDim) : default,
+                Projections = projections,
             };
         }
         Layers = layers;
-        int positions = maxPositions > 0 ? maxPositions : Math.Min(c.MaxPositionEmbeddings, 1 << 17);
-        var cos = new float[(long)positions * c.HeadDim / 2];
-        var sin = new float[cos.Length];
-        RopeTables.Fill(c, positions, cos, sin);
-        RopeCos = _arena.Allocate(ElementType.F32, positions, c.HeadDim / 2);
-        RopeSin = _arena.Allocate(ElementType.F32, positions, c.HeadDim / 2);
-        Backend.Upload(cos, RopeCos);
-        Backend.Upload(sin, RopeSin);
+        (RopeCos, RopeSin) = RopeTables.Upload(c, maxPositions, Backend, _arena!);
     }
 
     private static TensorInfo Info(ITensorSource source, string name, params long[] shape)
@@ -133,7 +112,7 @@ public sealed class DecoderWeights : IDisposable
         return info;
     }
 
-    private LinearWeight Linear(ITensorSource source, string name, int rows, int cols, WeightStorage storage)
+    private ProjectionWeights Packed(ITensorSource source, string name, int rows, int cols, WeightStorage storage, Tensor bias)
     {
         var info = Info(source, name, rows, cols);
         var type = storage switch
@@ -142,9 +121,9 @@ public sealed class DecoderWeights : IDisposable
             WeightStorage.BF16 => ElementType.BF16,
             _ => info.DType == TensorDType.BF16 ? ElementType.BF16 : ElementType.F32,
         };
-        var weight = Backend.LoadLinear(source.GetBytes(name), info.DType, rows, cols, type, _arena);
+        var weight = Backend.LoadLinear(source.GetBytes(name), info.DType, rows, cols, type, _arena!);
         source.Release(name);
-        return weight;
+        return new ProjectionWeights { In = cols, Out = rows, Packed = weight, Bias = bias };
     }
 
     private Tensor Vector(ITensorSource source, string name, int n)
@@ -159,11 +138,26 @@ public sealed class DecoderWeights : IDisposable
                 TensorDType.BF16 => BFloat16.ToSingle(MemoryMarshal.Cast<byte, ushort>(raw)[i]),
                 _ => (float)MemoryMarshal.Cast<byte, Half>(raw)[i],
             };
-        var t = _arena.Allocate(ElementType.F32, 1, n);
+        var t = _arena!.Allocate(ElementType.F32, 1, n);
         Backend.Upload(values, t);
         return t;
     }
 
-    /// <inheritdoc />
-    public void Dispose() => _arena.Dispose();
+    /// <summary>Empties every projection's LoRA slot.</summary>
+    internal void ClearAdapters()
+    {
+        foreach (var layer in Layers)
+            foreach (var p in layer.Projections) p.Lora = null;
+        LoraRank = 0;
+        AdapterOwner = null;
+    }
+
+    /// <summary>Frees the parameter arena. The weights of a trainable decoder's inference view belong to it: disposing them here does nothing.</summary>
+    public void Dispose()
+    {
+        if (!AdapterLocked) _arena?.Dispose();
+    }
+
+    /// <summary>Frees the parameter arena whoever holds the LoRA slots (the trainable decoder releasing its base).</summary>
+    internal void Release() => _arena?.Dispose();
 }

@@ -77,14 +77,14 @@ public sealed record ModelConfig
     /// <summary><c>eos_token_id</c> (int or list in HF; empty when absent).</summary>
     public IReadOnlyList<int> EosTokenIds { get; init; } = [];
 
-    /// <summary>Whether q/k/v projections carry a bias (Qwen2: true; <c>attention_bias</c> for Llama).</summary>
+    /// <summary>
+    /// <c>attention_bias</c> of config.json (Llama, Qwen3; the config reader sets it for Qwen2, whose q/k/v always carry
+    /// a bias). Which projections actually carry one is <see cref="CheckpointLayout.HasBias"/>'s rule.
+    /// </summary>
     public bool AttentionBias { get; init; }
 
-    /// <summary>
-    /// Whether <c>o_proj</c> carries a bias too: Llama and Qwen3 apply <c>attention_bias</c> to q, k, v and o;
-    /// Qwen2 has biases on q, k and v only.
-    /// </summary>
-    public bool OutputProjectionBias { get; init; }
+    /// <summary>Whether <c>o_proj</c> carries a bias (Llama and Qwen3 with <c>attention_bias</c>; never Qwen2): <see cref="CheckpointLayout.HasBias"/>.</summary>
+    public bool OutputProjectionBias => CheckpointLayout.HasBias(this, DecoderProjection.OProj);
 
     /// <summary>
     /// The attention window when a sliding window is active and shorter than <see cref="MaxPositionEmbeddings"/>

@@ -173,7 +173,6 @@ public static class ModelConfigJson
                 ModelArchitecture.Mistral => false, // MistralConfig has no attention_bias; transformers ignores the key
                 _ => OptionalBool("attention_bias") ?? false,
             };
-            bool outputBias = arch is ModelArchitecture.Llama or ModelArchitecture.Qwen3 && attentionBias;
 
             var (ropeTheta, ropeScaling) = Rope();
             string dtype = OptionalString("torch_dtype") ?? OptionalString("dtype") ?? "float32";
@@ -199,7 +198,6 @@ public static class ModelConfigJson
                 BosTokenIds = TokenIds("bos_token_id"),
                 EosTokenIds = TokenIds("eos_token_id"),
                 AttentionBias = attentionBias,
-                OutputProjectionBias = outputBias,
                 SlidingWindow = SlidingWindow(arch, maxPositions),
                 InitializerRange = OptionalPositiveDouble("initializer_range") ?? 0.02,
             };

@@ -1,11 +1,34 @@
+using SharpTune.Engine;
+
 namespace SharpTune.Models;
 
 /// <summary>
 /// RoPE cos/sin tables <c>[positions, headDim/2]</c> computed in float32 the way transformers does
 /// (<c>inv_freq = 1 / theta^(2i/d)</c>, optional llama3 frequency scaling, <c>freq = position · inv_freq</c>).
+/// The one place they are built: loaded weights and the trainable decoder's own parameters both upload them here.
 /// </summary>
 internal static class RopeTables
 {
+    /// <summary>Positions covered when the caller asks for none in particular: the config's, at most 2¹⁷.</summary>
+    public static int DefaultPositions(ModelConfig config) => Math.Min(config.MaxPositionEmbeddings, 1 << 17);
+
+    /// <summary>
+    /// Builds the tables for <paramref name="positions"/> positions (0: <see cref="DefaultPositions"/>) and uploads them
+    /// into <paramref name="arena"/>: <c>cos, sin [positions, headDim/2]</c>.
+    /// </summary>
+    public static (Tensor Cos, Tensor Sin) Upload(ModelConfig config, int positions, IComputeBackend backend, Arena arena)
+    {
+        if (positions <= 0) positions = DefaultPositions(config);
+        var cos = new float[(long)positions * config.HeadDim / 2];
+        var sin = new float[cos.Length];
+        Fill(config, positions, cos, sin);
+        var cosT = arena.Allocate(ElementType.F32, positions, config.HeadDim / 2);   // [positions, headDim/2]
+        var sinT = arena.Allocate(ElementType.F32, positions, config.HeadDim / 2);   // [positions, headDim/2]
+        backend.Upload(cos, cosT);
+        backend.Upload(sin, sinT);
+        return (cosT, sinT);
+    }
+
     /// <summary>The inverse frequencies, one per rotated pair.</summary>
     public static float[] InverseFrequencies(ModelConfig config)
     {

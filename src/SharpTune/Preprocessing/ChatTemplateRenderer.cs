@@ -38,9 +38,18 @@ public sealed class ChatTemplateRenderer : IChatRenderer
     private static ChatMessage[] ToChat(IReadOnlyList<RenderMessage> messages)
     {
         var list = new ChatMessage[messages.Count];
-        for (int i = 0; i < list.Length; i++) list[i] = new ChatMessage(messages[i].Role, messages[i].Content);
+        for (int i = 0; i < list.Length; i++)
+            list[i] = new ChatMessage(messages[i].Role, messages[i].Content) { ToolCalls = ToolCallValues(messages[i].ToolCalls) };
         return list;
     }
+
+    // transformers' message form: [{"type": "function", "function": {"name": ..., "arguments": {...}}}].
+    private static IReadOnlyList<object?>? ToolCallValues(IReadOnlyList<Data.Sft.SftToolCall>? calls) =>
+        calls?.Select(c => (object?)new Dictionary<string, object?>
+        {
+            ["type"] = "function",
+            ["function"] = new Dictionary<string, object?> { ["name"] = c.Name, ["arguments"] = c.Arguments },
+        }).ToList();
 
     private static ChatRenderOptions Options(bool addGenerationPrompt, IReadOnlyDictionary<string, object?> kwargs) =>
         new() { AddGenerationPrompt = addGenerationPrompt, Variables = kwargs };

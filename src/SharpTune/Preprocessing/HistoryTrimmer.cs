@@ -20,8 +20,11 @@ public static class HistoryTrimmer
     {
         if (record.Kind != SftRecordKind.Conversation) return null;
         var turns = record.Turns;
-        if (turns.Count > 2)
-            return new Step(record with { Turns = turns.Skip(2).ToList() }, "earliest turn pair");
+        // The earliest exchange: up to the next user turn, so tool calls and their results go with their question.
+        int next = 2;
+        while (next < turns.Count && turns[next].Role != "user") next++;
+        if (next < turns.Count - 1)
+            return new Step(record with { Turns = turns.Skip(next).ToList() }, next == 2 ? "earliest turn pair" : $"earliest exchange ({next} turns)");
         var last = turns.Count - 2; // the user turn before the final answer
         if (last < 0 || turns[last].Role != "user") return null;
         if (!TryDropOldestListItem(turns[last].Content, out var shorter, out var removedLine)) return null;

@@ -3,9 +3,13 @@ using SharpTune.Text;
 namespace SharpTune.Preprocessing;
 
 /// <summary>A chat message as the template sees it.</summary>
-/// <param name="Role"><c>system</c>, <c>user</c> or <c>assistant</c>.</param>
+/// <param name="Role"><c>system</c>, <c>user</c>, <c>assistant</c> or <c>tool</c>.</param>
 /// <param name="Content">The message text.</param>
-public readonly record struct RenderMessage(string Role, string Content);
+public readonly record struct RenderMessage(string Role, string Content)
+{
+    /// <summary>Tool calls of an assistant message (the template sees <c>tool_calls</c>), or null.</summary>
+    public IReadOnlyList<Data.Sft.SftToolCall>? ToolCalls { get; init; }
+}
 
 /// <summary>
 /// Renders messages through a chat template (the model's Jinja <c>chat_template</c> or a built-in one). The prompt

@@ -62,17 +62,31 @@ public static class MaskingInspector
                 int close = body.IndexOf("</think>", StringComparison.Ordinal);
                 if (close >= 0) body = body[(close + "</think>".Length)..].Trim();
             }
-            var expected = answers[i].Trim();
+            var expected = answers[i].Content.Trim();
+            if (answers[i].ToolCalls is { Count: > 0 } calls)
+            {
+                // A tool-calling answer: its text, then each call as the template renders it (name and arguments).
+                if (!body.StartsWith(expected, StringComparison.Ordinal))
+                    return $"answer {i + 1}: supervised {Quote(body)} but the answer starts with {Quote(expected)}";
+                int at = expected.Length;
+                foreach (var call in calls)
+                {
+                    int found = body.IndexOf(call.Name, at, StringComparison.Ordinal);
+                    if (found < 0) return $"answer {i + 1}: supervised {Quote(body)} lacks the call of {call.Name}";
+                    at = found + call.Name.Length;
+                }
+                continue;
+            }
             if (body != expected)
                 return $"answer {i + 1}: supervised {Quote(body)} but the answer is {Quote(expected)}";
         }
         return null;
     }
 
-    private static List<string> Answers(SftRecord record, PreprocessOptions options)
+    private static List<SftTurn> Answers(SftRecord record, PreprocessOptions options)
     {
-        if (record.Kind != SftRecordKind.Conversation) return [record.Completion];
-        var answers = record.Turns.Where(t => t.Role == "assistant").Select(t => t.Content).ToList();
+        if (record.Kind != SftRecordKind.Conversation) return [new SftTurn("assistant", record.Completion)];
+        var answers = record.Turns.Where(t => t.Role == "assistant").ToList();
         return options.MaskHistory ? [answers[^1]] : answers;
     }
 

@@ -68,10 +68,12 @@ public sealed class PreprocessCache
         {
             var manifest = JsonNode.Parse(File.ReadAllText(manifestPath)) ?? throw new InvalidDataException("empty manifest");
             var expected = manifest["data_sha256"]?.GetValue<string>() ?? throw new InvalidDataException("manifest lacks data_sha256");
-            var bytes = File.ReadAllBytes(dataPath);
-            var actual = Convert.ToHexStringLower(SHA256.HashData(bytes));
+            // Hashed as a stream and then memory-mapped: the dataset is never held in the process's memory.
+            string actual;
+            using (var stream = new FileStream(dataPath, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20))
+                actual = Convert.ToHexStringLower(SHA256.HashData(stream));
             if (actual != expected) throw new InvalidDataException($"data.bin checksum {actual[..12]}… does not match the manifest's {expected[..12]}…");
-            return Decode(bytes);
+            return OpenMapped(dataPath);
         }
         catch (Exception e) when (e is IOException or InvalidDataException or JsonException or InvalidOperationException or FormatException or ArgumentException or UnauthorizedAccessException)
         {
@@ -129,6 +131,26 @@ public sealed class PreprocessCache
         at += Copy(MemoryMarshal.AsBytes(d.RecordIndices), span[at..]);
         Copy(d.SupervisedBits, span[at..]);
         return buf;
+    }
+
+    /// <summary>Maps a data.bin file (header checked against the file size) as a <see cref="TokenizedDataset"/>.</summary>
+    internal static TokenizedDataset OpenMapped(string dataPath)
+    {
+        var header = new byte[24];
+        long size;
+        using (var f = new FileStream(dataPath, FileMode.Open, FileAccess.Read, FileShare.Read))
+        {
+            size = f.Length;
+            f.ReadExactly(header);
+        }
+        var span = header.AsSpan();
+        if (!span[..8].SequenceEqual(Magic)) throw new InvalidDataException("not a SharpTune preprocessed data file");
+        if (BinaryPrimitives.ReadInt32LittleEndian(span[8..]) != FormatVersion) throw new InvalidDataException("unknown data format version");
+        int samples = BinaryPrimitives.ReadInt32LittleEndian(span[12..]);
+        long tokens = BinaryPrimitives.ReadInt64LittleEndian(span[16..]);
+        long expected = 24 + 8L * (samples + 1) + 4L * tokens + 4L * samples + (tokens + 7) / 8;
+        if (samples < 0 || tokens < 0 || expected != size) throw new InvalidDataException("data file size does not match its header");
+        return TokenizedDataset.OpenMapped(dataPath, samples, tokens, 24);
     }
 
     internal static TokenizedDataset Decode(byte[] buf)

@@ -51,11 +51,15 @@ public sealed class PromptBuilder
     {
         SftRecordKind.Completion => record.Prompt,
         SftRecordKind.Text => throw new UserException($"{record.Source}: a text record has no prompt to infer from"),
-        _ => _renderer.Render(Messages(record, ExcludeFinalAnswer(record)), addGenerationPrompt: true, _kwargs),
+        _ => _renderer.Render(Messages(record, ExcludeFinalAnswer(record)), addGenerationPrompt: true, KwargsFor(record)),
     };
 
     /// <summary>The settings the builder renders with.</summary>
     public PromptSettings Settings => _settings;
+
+    /// <summary>The template variables of one record: the shared ones, plus the record's <c>tools</c> when it has any.</summary>
+    public IReadOnlyDictionary<string, object?> KwargsFor(SftRecord record) =>
+        record.Tools is null ? _kwargs : new Dictionary<string, object?>(_kwargs) { ["tools"] = record.Tools };
 
     /// <summary>
     /// Renders a record for training and locates its answers: every assistant turn's, or only the final one's when
@@ -74,7 +78,8 @@ public sealed class PromptBuilder
         if (record.Turns.Count == 0 || record.Turns[^1].Role != "assistant")
             throw new UserException($"{record.Source}: a training record must end with an assistant turn");
         var messages = Messages(record, record.Turns.Count);
-        var (text, contentSpans) = _renderer.RenderTracked(messages, addGenerationPrompt: false, _kwargs);
+        var kwargs = KwargsFor(record);
+        var (text, contentSpans) = _renderer.RenderTracked(messages, addGenerationPrompt: false, kwargs);
         int systemOffset = messages.Count - record.Turns.Count; // 1 when a system message leads
         var answers = new List<CharSpan>();
         int searchFrom = 0;
@@ -86,7 +91,7 @@ public sealed class PromptBuilder
             bool last = t == record.Turns.Count - 1;
             if (!last && finalAnswerOnly) continue;
             var prefixMessages = Messages(record, t);
-            var prompt = _renderer.Render(prefixMessages, addGenerationPrompt: true, _kwargs);
+            var prompt = _renderer.Render(prefixMessages, addGenerationPrompt: true, kwargs);
             int common = CommonPrefixLength(prompt, text);
             bool prefix = common == prompt.Length;
             if (last)
@@ -97,6 +102,13 @@ public sealed class PromptBuilder
             var (contentStart, end) = TrackedContent(contentSpans, t + systemOffset, Math.Max(common, searchFrom))
                 ?? FindContent(text, record.Turns[t].Content, Math.Max(common, searchFrom))
                 ?? throw new UserException($"{record.Source}: cannot find the text of assistant turn {t + 1} in the rendered template output after position {Math.Max(common, searchFrom)}; the template changes the answer text beyond trimming");
+            if (record.Turns[t].ToolCalls is { Count: > 0 })
+            {
+                // The template renders the tool calls itself: they end the answer (and start it when there is no content).
+                var (callStart, callEnd) = ToolCallRegion(messages, t + systemOffset, text, kwargs);
+                if (record.Turns[t].Content.Length == 0 || callStart < contentStart) contentStart = Math.Max(callStart, Math.Max(common, searchFrom));
+                end = Math.Max(end, callEnd);
+            }
             // When the generation prompt is a prefix of the render, everything after it up to the end of the content
             // is the answer (e.g. a leading space, or the think block with think_block=answer); otherwise only the content.
             int start = prefix && common >= searchFrom ? common : contentStart;
@@ -112,8 +124,22 @@ public sealed class PromptBuilder
         var list = new List<RenderMessage>(turnCount + 1);
         var system = record.System ?? _settings.DefaultSystem;
         if (system is not null) list.Add(new RenderMessage("system", system));
-        for (int i = 0; i < turnCount; i++) list.Add(new RenderMessage(record.Turns[i].Role, record.Turns[i].Content));
+        for (int i = 0; i < turnCount; i++) list.Add(new RenderMessage(record.Turns[i].Role, record.Turns[i].Content) { ToolCalls = record.Turns[i].ToolCalls });
         return list;
+    }
+
+    // Where message `index`'s tool calls sit in `text`: the render without them differs from `text` by exactly that
+    // insertion. The common suffix is taken first, so an insertion that could slide (e.g. one starting with the same
+    // '<' as the end-of-turn token after it) is placed as far left as possible, right after the message's content.
+    private (int Start, int End) ToolCallRegion(IReadOnlyList<RenderMessage> messages, int index, string text, IReadOnlyDictionary<string, object?> kwargs)
+    {
+        var without = messages.ToArray();
+        without[index] = without[index] with { ToolCalls = null };
+        var other = _renderer.Render(without, addGenerationPrompt: false, kwargs);
+        int suffix = 0;
+        while (suffix < other.Length && suffix < text.Length && text[^(suffix + 1)] == other[^(suffix + 1)]) suffix++;
+        int prefix = Math.Min(text.AsSpan().CommonPrefixLength(other), other.Length - suffix);
+        return (prefix, text.Length - suffix);
     }
 
     private static int ExcludeFinalAnswer(SftRecord r) =>

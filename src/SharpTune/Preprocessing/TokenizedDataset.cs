@@ -1,16 +1,28 @@
+using System.IO.MemoryMappedFiles;
+
 namespace SharpTune.Preprocessing;
 
 /// <summary>
 /// Tokenized training samples stored flat: one id array for all samples, sample boundaries, and one bit per token
 /// saying whether it is supervised (its label is its id) or masked (label -100). Labels follow transformers'
 /// convention: aligned with input_ids; the model's output at position t is scored against label t+1.
+/// The arrays live either in memory (a dataset just built) or in a memory-mapped cache file
+/// (<see cref="OpenMapped"/>): then a sample's tokens are read from the page cache when a batch needs them, and the
+/// process holds no copy of the dataset.
 /// </summary>
-public sealed class TokenizedDataset
+public sealed unsafe class TokenizedDataset : IDisposable
 {
-    private readonly long[] _starts;   // [samples + 1] token offsets
-    private readonly int[] _ids;       // [tokens]
-    private readonly byte[] _supervised; // [ceil(tokens / 8)] bit t set = token t supervised
-    private readonly int[] _recordIndex; // [samples] index of the source record
+    private readonly long[]? _starts;   // [samples + 1] token offsets (in memory)
+    private readonly int[]? _ids;       // [tokens]
+    private readonly byte[]? _supervised; // [ceil(tokens / 8)] bit t set = token t supervised
+    private readonly int[]? _recordIndex; // [samples] index of the source record
+    // Memory-mapped layout (PreprocessCache's data.bin): base pointer and the byte offsets of the four arrays.
+    private readonly MemoryMappedFile? _file;
+    private readonly MemoryMappedViewAccessor? _view;
+    private readonly byte* _base;
+    private readonly long _startsAt, _idsAt, _recordsAt, _bitsAt;
+    private readonly int _count;
+    private readonly long _tokens;
 
     /// <summary>Wraps flat arrays (ownership passes to the dataset).</summary>
     public TokenizedDataset(long[] starts, int[] ids, byte[] supervised, int[] recordIndex)
@@ -22,32 +34,103 @@ public sealed class TokenizedDataset
         _ids = ids;
         _supervised = supervised;
         _recordIndex = recordIndex;
+        _count = starts.Length - 1;
+        _tokens = ids.LongLength;
+    }
+
+    private TokenizedDataset(MemoryMappedFile file, MemoryMappedViewAccessor view, byte* basePointer, int samples, long tokens, long startsAt)
+    {
+        _file = file;
+        _view = view;
+        _base = basePointer;
+        _count = samples;
+        _tokens = tokens;
+        _startsAt = startsAt;
+        _idsAt = startsAt + 8L * (samples + 1);
+        _recordsAt = _idsAt + 4 * tokens;
+        _bitsAt = _recordsAt + 4L * samples;
+    }
+
+    /// <summary>
+    /// Maps <paramref name="path"/> read-only: <paramref name="samples"/> samples and <paramref name="tokens"/> tokens laid
+    /// out from byte <paramref name="startsAt"/> as int64 starts[samples + 1], int32 ids[tokens], int32
+    /// recordIndex[samples], byte supervised[ceil(tokens / 8)]. The caller has checked the file's size and checksum;
+    /// the sample boundaries are checked here.
+    /// </summary>
+    public static TokenizedDataset OpenMapped(string path, int samples, long tokens, long startsAt)
+    {
+        if (tokens > int.MaxValue) throw new InvalidDataException($"{path}: {tokens} tokens; at most {int.MaxValue} are supported");
+        var file = MemoryMappedFile.CreateFromFile(path, FileMode.Open, null, 0, MemoryMappedFileAccess.Read);
+        MemoryMappedViewAccessor? view = null;
+        try
+        {
+            view = file.CreateViewAccessor(0, 0, MemoryMappedFileAccess.Read);
+            byte* p = null;
+            view.SafeMemoryMappedViewHandle.AcquirePointer(ref p);
+            var d = new TokenizedDataset(file, view, p + view.PointerOffset, samples, tokens, startsAt);
+            var starts = d.Starts;
+            if (starts[0] != 0 || starts[^1] != tokens) throw new InvalidDataException($"{path}: sample starts do not run from 0 to the token count");
+            for (int i = 0; i < samples; i++)
+                if (starts[i + 1] < starts[i]) throw new InvalidDataException($"{path}: sample {i} has a negative length");
+            return d;
+        }
+        catch
+        {
+            if (view is not null)
+            {
+                view.SafeMemoryMappedViewHandle.ReleasePointer();
+                view.Dispose();
+            }
+            file.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Whether the samples are read from a memory-mapped file.</summary>
+    public bool IsMapped => _file is not null;
+
+    /// <summary>Releases the mapping (a no-op for an in-memory dataset).</summary>
+    public void Dispose()
+    {
+        if (_view is null) return;
+        _view.SafeMemoryMappedViewHandle.ReleasePointer();
+        _view.Dispose();
+        _file!.Dispose();
     }
 
     /// <summary>Number of samples.</summary>
-    public int Count => _starts.Length - 1;
+    public int Count => _count;
 
     /// <summary>Total number of tokens.</summary>
-    public long TokenCount => _ids.LongLength;
+    public long TokenCount => _tokens;
 
     /// <summary>Token ids of sample <paramref name="i"/>.</summary>
-    public ReadOnlySpan<int> InputIds(int i) => _ids.AsSpan((int)_starts[i], (int)(_starts[i + 1] - _starts[i]));
+    public ReadOnlySpan<int> InputIds(int i)
+    {
+        var starts = Starts;
+        return AllIds.Slice((int)starts[i], (int)(starts[i + 1] - starts[i]));
+    }
 
     /// <summary>Length in tokens of sample <paramref name="i"/>.</summary>
-    public int Length(int i) => (int)(_starts[i + 1] - _starts[i]);
+    public int Length(int i)
+    {
+        var starts = Starts;
+        return (int)(starts[i + 1] - starts[i]);
+    }
 
     /// <summary>Index of the input record sample <paramref name="i"/> was built from.</summary>
-    public int RecordIndex(int i) => _recordIndex[i];
+    public int RecordIndex(int i) => RecordIndices[i];
 
     /// <summary>Writes the labels of sample <paramref name="i"/> (id or -100) into <paramref name="labels"/>.</summary>
     public void Labels(int i, Span<int> labels)
     {
-        long start = _starts[i];
+        long start = Starts[i];
         var ids = InputIds(i);
+        var bits = SupervisedBits;
         for (int t = 0; t < ids.Length; t++)
         {
             long g = start + t;
-            labels[t] = (_supervised[g >> 3] & (1 << (int)(g & 7))) != 0 ? ids[t] : LabelMasker.IgnoreIndex;
+            labels[t] = (bits[(int)(g >> 3)] & (1 << (int)(g & 7))) != 0 ? ids[t] : LabelMasker.IgnoreIndex;
         }
     }
 
@@ -63,14 +146,16 @@ public sealed class TokenizedDataset
     public int SupervisedCount(int i)
     {
         int n = 0;
-        for (long g = _starts[i]; g < _starts[i + 1]; g++) if ((_supervised[g >> 3] & (1 << (int)(g & 7))) != 0) n++;
+        var starts = Starts;
+        var bits = SupervisedBits;
+        for (long g = starts[i]; g < starts[i + 1]; g++) if ((bits[(int)(g >> 3)] & (1 << (int)(g & 7))) != 0) n++;
         return n;
     }
 
-    internal ReadOnlySpan<long> Starts => _starts;
-    internal ReadOnlySpan<int> AllIds => _ids;
-    internal ReadOnlySpan<byte> SupervisedBits => _supervised;
-    internal ReadOnlySpan<int> RecordIndices => _recordIndex;
+    internal ReadOnlySpan<long> Starts => _file is null ? _starts : new ReadOnlySpan<long>(_base + _startsAt, _count + 1);
+    internal ReadOnlySpan<int> AllIds => _file is null ? _ids : new ReadOnlySpan<int>(_base + _idsAt, (int)_tokens);
+    internal ReadOnlySpan<byte> SupervisedBits => _file is null ? _supervised : new ReadOnlySpan<byte>(_base + _bitsAt, (int)((_tokens + 7) / 8));
+    internal ReadOnlySpan<int> RecordIndices => _file is null ? _recordIndex : new ReadOnlySpan<int>(_base + _recordsAt, _count);
 
     /// <summary>Accumulates samples into a dataset.</summary>
     public sealed class Builder

@@ -16,7 +16,7 @@ public sealed record LoraModuleWeights(int Layer, LoraTarget Target, int OutFeat
     public int Rank => InFeatures == 0 ? 0 : A.Length / InFeatures;
 
     /// <summary>PEFT's key prefix, e.g. <c>base_model.model.model.layers.0.self_attn.q_proj</c>.</summary>
-    public string PeftPrefix => $"base_model.model.model.layers.{Layer}.{Target.ModulePath()}";
+    public string PeftPrefix => Target.PeftPrefix(Layer);
 }
 
 /// <summary>A whole LoRA adapter on the host: its configuration and one <see cref="LoraModuleWeights"/> per (layer, target), layer-major in target order.</summary>

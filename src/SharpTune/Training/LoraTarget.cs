@@ -1,3 +1,5 @@
+using SharpTune.Models;
+
 namespace SharpTune.Training;
 
 /// <summary>The linear projections of a decoder layer that LoRA can adapt, named as in Hugging Face checkpoints.</summary>
@@ -32,35 +34,33 @@ public static class LoraTargets
     public static IReadOnlyList<LoraTarget> All { get; } =
         [LoraTarget.QProj, LoraTarget.KProj, LoraTarget.VProj, LoraTarget.OProj, LoraTarget.GateProj, LoraTarget.UpProj, LoraTarget.DownProj];
 
-    /// <summary>The module name PEFT's <c>target_modules</c> uses, e.g. <c>q_proj</c>.</summary>
-    public static string ModuleName(this LoraTarget t) => t switch
+    /// <summary>The decoder projection a target adapts (same order, same names).</summary>
+    public static DecoderProjection Projection(this LoraTarget t) => t switch
     {
-        LoraTarget.QProj => "q_proj",
-        LoraTarget.KProj => "k_proj",
-        LoraTarget.VProj => "v_proj",
-        LoraTarget.OProj => "o_proj",
-        LoraTarget.GateProj => "gate_proj",
-        LoraTarget.UpProj => "up_proj",
-        LoraTarget.DownProj => "down_proj",
+        LoraTarget.QProj => DecoderProjection.QProj,
+        LoraTarget.KProj => DecoderProjection.KProj,
+        LoraTarget.VProj => DecoderProjection.VProj,
+        LoraTarget.OProj => DecoderProjection.OProj,
+        LoraTarget.GateProj => DecoderProjection.GateProj,
+        LoraTarget.UpProj => DecoderProjection.UpProj,
+        LoraTarget.DownProj => DecoderProjection.DownProj,
         _ => throw new ArgumentOutOfRangeException(nameof(t)),
     };
+
+    /// <summary>The module name PEFT's <c>target_modules</c> uses, e.g. <c>q_proj</c>.</summary>
+    public static string ModuleName(this LoraTarget t) => CheckpointLayout.ModuleName(t.Projection());
 
     /// <summary>The path inside a decoder layer, e.g. <c>self_attn.q_proj</c> or <c>mlp.down_proj</c>.</summary>
-    public static string ModulePath(this LoraTarget t) => (t <= LoraTarget.OProj ? "self_attn." : "mlp.") + t.ModuleName();
+    public static string ModulePath(this LoraTarget t) => CheckpointLayout.ModulePath(t.Projection());
 
     /// <summary>The Hugging Face base weight name of layer <paramref name="layer"/>, e.g. <c>model.layers.0.self_attn.q_proj.weight</c>.</summary>
-    public static string BaseWeightName(this LoraTarget t, int layer) => $"model.layers.{layer}.{t.ModulePath()}.weight";
+    public static string BaseWeightName(this LoraTarget t, int layer) => CheckpointLayout.ProjectionWeightName(layer, t.Projection());
+
+    /// <summary>PEFT's key prefix of the module in layer <paramref name="layer"/>, e.g. <c>base_model.model.model.layers.0.self_attn.q_proj</c>.</summary>
+    public static string PeftPrefix(this LoraTarget t, int layer) => "base_model.model." + CheckpointLayout.ModulePath(layer, t.Projection());
 
     /// <summary><c>(out, in)</c> features of the projection for <paramref name="c"/>.</summary>
-    public static (int Out, int In) Shape(this LoraTarget t, Models.ModelConfig c) => t switch
-    {
-        LoraTarget.QProj => (c.QueryDim, c.HiddenSize),
-        LoraTarget.KProj or LoraTarget.VProj => (c.KvDim, c.HiddenSize),
-        LoraTarget.OProj => (c.HiddenSize, c.QueryDim),
-        LoraTarget.GateProj or LoraTarget.UpProj => (c.IntermediateSize, c.HiddenSize),
-        LoraTarget.DownProj => (c.HiddenSize, c.IntermediateSize),
-        _ => throw new ArgumentOutOfRangeException(nameof(t)),
-    };
+    public static (int Out, int In) Shape(this LoraTarget t, ModelConfig c) => CheckpointLayout.ProjectionShape(c, t.Projection());
 
     /// <summary>Looks a module name up (<c>q_proj</c> …); null when it names no projection.</summary>
     public static LoraTarget? FromModuleName(string name)

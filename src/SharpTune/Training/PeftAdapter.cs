@@ -140,7 +140,7 @@ public static partial class PeftAdapter
         foreach (var name in reader.Names)
             if (ParseKey(name) is { } k) layers = Math.Max(layers, k.Layer + 1);
         if (layers == 0)
-            throw new UserException($"{weightsPath}: no LoRA tensors (expected keys such as {KeyA($"base_model.model.model.layers.0.{parsed.Lora.Targets[0].ModulePath()}")})");
+            throw new UserException($"{weightsPath}: no LoRA tensors (expected keys such as {KeyA(parsed.Lora.Targets[0].PeftPrefix(0))})");
         (int Out, int In) FromTensors(int layer, LoraTarget target)
         {
             var prefix = Prefix(layer, target);
@@ -225,7 +225,7 @@ public static partial class PeftAdapter
         return result;
     }
 
-    private static string Prefix(int layer, LoraTarget target) => $"base_model.model.model.layers.{layer}.{target.ModulePath()}";
+    private static string Prefix(int layer, LoraTarget target) => target.PeftPrefix(layer);
 
     /// <summary>The file's name for canonical key <paramref name="canonical"/>, with or without the <c>.default</c> segment.</summary>
     private static string? Find(SafetensorsReader reader, string canonical)

@@ -18,9 +18,28 @@ public readonly record struct StepResult(long Step, double Loss, double TokenAcc
     long SupervisedTokens, long Tokens, double ForwardSeconds, double BackwardSeconds, double OptimizerSeconds);
 
 /// <summary>
+/// A step whose loss or gradient norm is not finite (NaN or infinity). Thrown before the update, so the parameters
+/// and the optimizer state are those of the previous step.
+/// </summary>
+public sealed class NonFiniteStepException(long step, double loss, double gradNorm)
+    : UserException(string.Create(System.Globalization.CultureInfo.InvariantCulture,
+        $"training step {step}: the {(double.IsFinite(loss) ? "gradient norm" : "loss")} is not finite (loss {loss}, gradient norm {gradNorm}); the parameters were not updated"))
+{
+    /// <summary>1-based number of the step that failed.</summary>
+    public long Step { get; } = step;
+
+    /// <summary>The step's loss.</summary>
+    public double Loss { get; } = loss;
+
+    /// <summary>The step's gradient norm before clipping.</summary>
+    public double GradNorm { get; } = gradNorm;
+}
+
+/// <summary>
 /// One optimizer step over a list of micro-batches (gradient accumulation): gradients zeroed, every micro-batch's
 /// forward and backward with the loss normalized by the supervised tokens of the whole step (transformers'
-/// <c>num_items_in_batch</c>), clipping, then AdamW at the scheduled learning rate. Deterministic: LoRA dropout seeds
+/// <c>num_items_in_batch</c>), clipping, then AdamW at the scheduled learning rate; a non-finite loss or gradient norm throws
+/// <see cref="NonFiniteStepException"/> before the update. Deterministic: LoRA dropout seeds
 /// derive from <see cref="Seed"/>, the step number and the micro-batch index.
 /// </summary>
 public sealed class Trainer : IDisposable
@@ -54,13 +73,19 @@ public sealed class Trainer : IDisposable
         Model.ZeroGradients();
         var stats = new BatchStatistics();
         float scale = (float)(1.0 / supervised);
+        // The loss sums stay on the backend across the micro-batches and are read once for the step.
+        Model.BeginStatistics();
         for (int i = 0; i < microBatches.Count; i++)
-            stats += Model.ForwardBackward(microBatches[i], scale, DropoutSeed(Optimizer.Steps, i));
+            stats += Model.ForwardBackwardPending(microBatches[i], scale, DropoutSeed(Optimizer.Steps, i));
+        stats = Model.WithStatistics(stats);
         var clock = Stopwatch.StartNew();
         double norm = Optimizer.ClipGradients();
+        double loss = stats.LossSum / supervised;
+        // Checked before the update, so the parameters never take a non-finite value.
+        if (!double.IsFinite(loss) || !double.IsFinite(norm)) throw new NonFiniteStepException(Optimizer.Steps + 1, loss, norm);
         double lr = Optimizer.Options.LearningRate * Schedule.Factor(Optimizer.Steps);
         Optimizer.Step(lr);
-        return new StepResult(Optimizer.Steps, stats.LossSum / supervised, (double)stats.Correct / supervised, stats.EntropySum / supervised, norm, lr,
+        return new StepResult(Optimizer.Steps, loss, (double)stats.Correct / supervised, stats.EntropySum / supervised, norm, lr,
             supervised, tokens, stats.ForwardSeconds, stats.BackwardSeconds, clock.Elapsed.TotalSeconds);
     }
 

@@ -10,7 +10,8 @@ namespace SharpTune.Training;
 /// A resumable training checkpoint folder: the trainable parameters (LoRA: <c>adapter_config.json</c> +
 /// <c>adapter_model.safetensors</c> in PEFT's layout, loadable by PEFT as they are; full: <c>config.json</c> +
 /// <c>model.safetensors</c>, a Hugging Face checkpoint), AdamW's moments in <c>optimizer.safetensors</c>
-/// (<c>NAME.exp_avg</c>, <c>NAME.exp_avg_sq</c>) and <c>trainer_state.json</c> (mode, step, seed, hyper-parameters).
+/// (<c>NAME.exp_avg</c>, <c>NAME.exp_avg_sq</c>) and <c>sharptune_state.json</c> (mode, step, seed, hyper-parameters;
+/// <c>trainer_state.json</c> is left to the training loop, which writes transformers' <c>TrainerState</c> there).
 /// Everything is fp32 and exact, so a run resumed from a checkpoint continues bit for bit as the uninterrupted run
 /// would. With the prompt settings of the data it was trained on, the folder also holds <c>prompt_settings.json</c>
 /// (<see cref="PromptSettingsFile"/>), from which inference renders prompts as training did. The folder is written under a temporary name and appears complete or not at all.
@@ -20,8 +21,8 @@ public static class TrainingCheckpoint
     /// <summary>The optimizer moments.</summary>
     public const string OptimizerFile = "optimizer.safetensors";
 
-    /// <summary>The trainer's state.</summary>
-    public const string StateFile = "trainer_state.json";
+    /// <summary>The engine's own state (mode, step, seed, hyper-parameters).</summary>
+    public const string StateFile = "sharptune_state.json";
 
     /// <summary>Full fine-tuning's weights.</summary>
     public const string ModelFile = "model.safetensors";
@@ -32,10 +33,13 @@ public static class TrainingCheckpoint
     /// Writes <paramref name="trainer"/>'s state into the new folder <paramref name="directory"/>, with
     /// <paramref name="promptSettings"/> (the preprocessed data's, template text resolved) as <c>prompt_settings.json</c> when given.
     /// </summary>
-    public static void Save(string directory, Trainer trainer, string? baseModelPath = null, PromptSettings? promptSettings = null)
+    public static void Save(string directory, Trainer trainer, string? baseModelPath = null, PromptSettings? promptSettings = null) =>
+        AtomicDirectory.Create(directory, tmp => WriteInto(tmp, trainer, baseModelPath, promptSettings));
+
+    /// <summary>Writes the checkpoint's files into the existing folder <paramref name="tmp"/> (a caller's temporary folder).</summary>
+    internal static void WriteInto(string tmp, Trainer trainer, string? baseModelPath, PromptSettings? promptSettings = null)
     {
         var model = trainer.Model;
-        AtomicDirectory.Create(directory, tmp =>
         {
             if (model.Mode == FineTuningMode.Lora)
             {
@@ -71,7 +75,7 @@ public static class TrainingCheckpoint
             };
             if (promptSettings is not null) PromptSettingsFile.Write(Path.Combine(tmp, PromptSettingsFile.FileName), promptSettings);
             AtomicFile.WriteAllText(Path.Combine(tmp, StateFile), JsonSerializer.Serialize(state, new JsonSerializerOptions { WriteIndented = true }) + "\n");
-        });
+        }
     }
 
     /// <summary>The prompt settings saved in checkpoint <paramref name="directory"/>, or null when it was saved without them.</summary>

@@ -79,7 +79,9 @@ public class PrepareCommandsTests
             Assert.Contains($"  {Path.Combine(d.Path, "dataset", file)}\n", output);
         foreach (var file in new[] { "data/ratings.csv", "data/movies.csv", "dataset/train.json", "dataset/eval.json", "dataset/test_raw.jsonl", "dataset/summary.json",
                      "tokenizer/tokenizer.json", "tokenizer/tokenizer_config.json", "model/config.json", "model/model.safetensors",
-                     "checkpoint/model.safetensors", "checkpoint/optimizer.safetensors", "checkpoint/trainer_state.json" })
+                     "train/checkpoint-40/model.safetensors", "train/checkpoint-40/optimizer.safetensors", "train/checkpoint-40/trainer_state.json",
+                     "train/checkpoint-40/prompt_settings.json", "train/model.safetensors", "train/config.json", "train/tokenizer.json", "train/prompt_settings.json",
+                     "train/trainer_log.jsonl", "train/trainer_state.json", "train/all_results.json" })
             Assert.True(File.Exists(Path.Combine(d.Path, file)), file);
     }
 

@@ -27,7 +27,7 @@ public class SftDatasetReaderTests
         Assert.Equal(
             [new SftTurn("user", "hi"), new SftTurn("assistant", "hello"), new SftTurn("user", "Predict.\n\nUser's list"), new SftTurn("assistant", "Yes")],
             r.Turns);
-        Assert.EndsWith("[0]", r.Source);
+        Assert.EndsWith("data.json:1", r.Source); // JSON arrays name the line each record starts on
     }
 
     [Fact]
@@ -82,8 +82,8 @@ public class SftDatasetReaderTests
     [InlineData("{\"instruction\": \"i\", \"output\": \"o\"}\n{\"instruction\": \"i\"}\n", "data.jsonl:2: missing field 'output'")]
     [InlineData("{\"input_text\": \"abc\", \"full_text\": \"abd\"}\n", "data.jsonl:1: field 'full_text' does not start with 'input_text'")]
     [InlineData("{\"messages\": [{\"role\": \"user\", \"content\": \"u\"}]}\n", "must end with an assistant turn")]
-    [InlineData("{\"messages\": [{\"role\": \"user\", \"content\": \"u\"}, {\"role\": \"user\", \"content\": \"u\"}]}\n", "messages[1]: expected an assistant turn")]
-    [InlineData("{\"messages\": [{\"role\": \"tool\", \"content\": \"u\"}]}\n", "messages[0].role is 'tool'")]
+    [InlineData("{\"messages\": [{\"role\": \"user\", \"content\": \"u\"}, {\"role\": \"user\", \"content\": \"u\"}]}\n", "messages[1]: expected an assistant or function-call turn")]
+    [InlineData("{\"messages\": [{\"role\": \"robot\", \"content\": \"u\"}]}\n", "messages[0].role is 'robot'")]
     [InlineData("{\"instruction\": \"i\", \"output\": \"o\", \"history\": [[\"a\"]]}\n", "field 'history'[0] must be a pair")]
     [InlineData("   \n", "the file is empty")]
     public void BadRecordsNameFileLineAndField(string content, string expected)
@@ -93,10 +93,10 @@ public class SftDatasetReaderTests
     }
 
     [Fact]
-    public void JsonArrayErrorsNameTheRecordIndex()
+    public void JsonArrayErrorsNameTheRecordLine()
     {
-        var e = ReadError("""[{"text": "a"}, {"text": null}]""", ext: ".json");
-        Assert.Contains("data.json[1]: field 'text' must be a string", e.Message);
+        var e = ReadError("[\n  {\"text\": \"a\"},\n\n  {\"text\": null}]", ext: ".json");
+        Assert.Contains("data.json:4: field 'text' must be a string", e.Message);
     }
 
     [Fact]
@@ -113,7 +113,7 @@ public class SftDatasetReaderTests
         var (d, file) = DatasetDescription.Load(tmp.File("dataset_info.json"), "qa");
         var r = Assert.Single(SftDatasetReader.Read(file, d));
         Assert.Equal("S", r.System);
-        Assert.Equal("Q\n\nC", r.Turns[0].Content);
+        Assert.Equal("Q\nC", r.Turns[0].Content); // dataset_info.json: LLaMA-Factory joins with one newline
         var (d2, file2) = DatasetDescription.Load(tmp.File("dataset_info.json"), "chat");
         var r2 = Assert.Single(SftDatasetReader.Read(file2, d2));
         Assert.Equal([new SftTurn("user", "U"), new SftTurn("assistant", "A")], r2.Turns);

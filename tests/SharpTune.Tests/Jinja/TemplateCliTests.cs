@@ -1,6 +1,7 @@
 using System.Text.Json;
 using SharpTune.Cli;
 using SharpTune.Cli.CommandLine;
+using SharpTune.Tests.Support;
 
 namespace SharpTune.Tests.Jinja;
 
@@ -68,5 +69,17 @@ public class TemplateCliTests
     {
         Assert.Equal(CliApp.UserError, Run("", "template", "render").Code);
         Assert.Equal(CliApp.UserError, Run("", "template", "render", "--template", "chatml", "--tokenizer-config", "x.json").Code);
+    }
+
+    [Fact]
+    public void AbsentContentStaysUndefinedAndContentListsPassThrough()
+    {
+        using var tmp = TestEnvironment.TempDir();
+        var path = tmp.File("t.jinja");
+        File.WriteAllText(path, "{% for m in messages %}{{ m.content is defined }}:{% if m.content is string %}{{ m.content }}{% elif m.content %}{{ m.content[0].text }}{% endif %};{% endfor %}");
+        var (code, output, _) = Run("""{"messages": [{"role": "assistant", "tool_calls": []}, {"role": "user", "content": [{"type": "text", "text": "hi"}]}]}""" + "\n",
+            "template", "render", "--template", path);
+        Assert.Equal(0, code);
+        Assert.Equal("{\"text\":\"False:;True:hi;\"}\n", output);
     }
 }

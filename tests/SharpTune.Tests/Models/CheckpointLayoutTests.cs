@@ -18,7 +18,6 @@ public class CheckpointLayoutTests
         VocabSize = 50,
         TieWordEmbeddings = tie,
         AttentionBias = arch == ModelArchitecture.Qwen2 || bias,
-        OutputProjectionBias = bias && arch is ModelArchitecture.Llama or ModelArchitecture.Qwen3,
     };
 
     [Theory]
@@ -119,5 +118,48 @@ public class CheckpointLayoutTests
         var tied = CheckpointLayout.For(Config(ModelArchitecture.Mistral, tie: true));
         using var src = Matching(tied);
         Assert.Contains("missing 1 tensor: lm_head.weight", Assert.Throws<UserException>(() => untied.Validate(src, "x")).Message);
+    }
+}
+
+/// <summary>Which projections carry a bias: one rule, in CheckpointLayout, that the loader and the layout both follow.</summary>
+public class ProjectionBiasRuleTests
+{
+    [Fact]
+    public void Qwen2_q_k_v_carry_a_bias_whatever_attention_bias_says_and_the_loader_follows_the_layout()
+    {
+        // transformers' Qwen2Attention builds q/k/v with bias=True and o_proj with bias=False, never reading attention_bias.
+        var c = CheckpointLayoutTests.Config(ModelArchitecture.Qwen2) with { AttentionBias = false };
+        var layout = CheckpointLayout.For(c);
+        foreach (var p in new[] { "q_proj", "k_proj", "v_proj" })
+            Assert.True(layout.TryGet($"model.layers.1.self_attn.{p}.bias", out _), p);
+        Assert.False(layout.TryGet("model.layers.0.self_attn.o_proj.bias", out _));
+        Assert.False(c.OutputProjectionBias);
+
+        using var backend = SharpTune.Engine.KernelFactory.CreateCpu();
+        var withBias = RandomModels.Weights(RandomModels.Config(ModelArchitecture.Qwen2, tied: false), 1, bf16: false);
+        var config = RandomModels.Config(ModelArchitecture.Qwen2, tied: false) with { AttentionBias = false };
+        Assert.Empty(CheckpointLayout.For(config).Validate(withBias, "test"));
+        using (DecoderWeights.Load(config, withBias, backend)) { }
+        var noBias = new InMemoryTensorSource();
+        foreach (var n in withBias.Names.Where(n => !n.EndsWith(".bias", StringComparison.Ordinal)))
+            noBias.Add(n, withBias.GetInfo(n).DType, withBias.GetInfo(n).Shape, withBias.GetBytes(n));
+        Assert.Contains("model.layers.0.self_attn.q_proj.bias", Assert.Throws<UserException>(() => DecoderWeights.Load(config, noBias, backend)).Message);
+        Assert.Contains("missing", Assert.Throws<UserException>(() => CheckpointLayout.For(config).Validate(noBias, "test")).Message);
+    }
+
+    [Theory]
+    [InlineData(ModelArchitecture.Llama, false, "")]
+    [InlineData(ModelArchitecture.Llama, true, "qkvo")]
+    [InlineData(ModelArchitecture.Qwen3, true, "qkvo")]
+    [InlineData(ModelArchitecture.Qwen2, false, "qkv")]
+    [InlineData(ModelArchitecture.Qwen2, true, "qkv")]
+    [InlineData(ModelArchitecture.Mistral, true, "")]
+    public void Each_architecture_biases_what_transformers_biases(ModelArchitecture arch, bool attentionBias, string biased)
+    {
+        var c = CheckpointLayoutTests.Config(arch) with { AttentionBias = attentionBias };
+        var expected = CheckpointLayout.Projections.Where(p => biased.Contains(CheckpointLayout.ModuleName(p)[0]) && p <= DecoderProjection.OProj).ToArray();
+        Assert.Equal(expected, CheckpointLayout.Projections.Where(p => CheckpointLayout.HasBias(c, p)).ToArray());
+        Assert.Equal(expected.Select(p => $"model.layers.0.{CheckpointLayout.ModulePath(p)}.bias"),
+            CheckpointLayout.For(c).Tensors.Where(t => t.Layer == 0 && t.Name.EndsWith(".bias", StringComparison.Ordinal)).Select(t => t.Name));
     }
 }

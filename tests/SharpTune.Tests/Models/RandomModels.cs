@@ -29,8 +29,6 @@ public static class RandomModels
         TieWordEmbeddings = tied,
         TorchDtype = dtype,
         AttentionBias = arch == ModelArchitecture.Qwen2 || attentionBias,
-        // transformers puts attention_bias on o_proj too for Llama and Qwen3 (Qwen2's biases are q/k/v only).
-        OutputProjectionBias = attentionBias && arch is ModelArchitecture.Llama or ModelArchitecture.Qwen3,
         EosTokenIds = [vocab - 1],
     };
 

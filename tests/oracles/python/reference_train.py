@@ -48,6 +48,21 @@ Protocol: one JSON request per line on stdin, one JSON answer per line on stdout
       "params": {name: [flat row-major]} (return_params)}
   The lists have one entry per step, measured on that step's forward (before its update); lrs[i] is the lr the
   i-th update used. On an error: {"id", "error": message}, and the next request is read.
+
+Training loop (a request with "loop"): transformers' Trainer._inner_training_loop for one process, a map-style
+dataset and SequentialSampler (LLaMA-Factory's disable_shuffling), written out from trainer.py:
+  {"loop": {"samples": [{"input_ids": [..], "labels": [..]}, ...], "batch_size": B, "accumulation": GA,
+            "epochs": E, "max_steps": -1|n, "warmup_ratio": r, "warmup_steps": w, "logging_steps": k, "pad_id": p}}
+  len_dataloader = ceil(n / B) (the last batch may be smaller); each batch right-padded to its longest sample
+  (input_ids with pad_id, labels -100, attention_mask 0);
+  updates_per_epoch = max(len // GA + (len % GA > 0), 1); max_steps = ceil(E * updates_per_epoch) unless max_steps > 0;
+  epochs entered = ceil(E) (or ceil(max_steps / updates_per_epoch)); per epoch: remainder = len % GA or GA,
+  total_updates = len // GA + (remainder < GA), update u takes GA batches except the last, which takes remainder;
+  num_items_in_batch = shifted supervised labels of the update's batches; loss = sum CE / num_items_in_batch;
+  clip, AdamW, scheduler (warmup = warmup_steps or ceil(warmup_ratio * max_steps), total = max_steps);
+  global_step += 1; stop when global_step >= max_steps; every logging_steps updates the logged loss is the mean of
+  the step losses since the last log (transformers' tr_loss / (global_step - _globalstep_last_logged), unrounded).
+  -> {"id", "step_losses", "logged_losses", "logged_steps", "grad_norms", "lrs", "max_steps", "params"}
 """
 import json
 import math
@@ -299,6 +314,83 @@ def train(req, dtype=torch.float32):
     return out
 
 
+def collate(samples, pad_id):
+    width = max(len(s["input_ids"]) for s in samples)
+    ids, labels, mask = [], [], []
+    for s in samples:
+        n = len(s["input_ids"])
+        ids.append(list(s["input_ids"]) + [pad_id] * (width - n))
+        labels.append(list(s["labels"]) + [IGNORE] * (width - n))
+        mask.append([1] * n + [0] * (width - n))
+    return {"input_ids": ids, "labels": labels, "attention_mask": mask}
+
+
+def train_loop(req, dtype=torch.float32):
+    model = get_model(req["model"])
+    params = prepare(model, req, dtype)
+    L = req["loop"]
+    samples = L["samples"]
+    n, bs, ga = len(samples), int(L["batch_size"]), int(L["accumulation"])
+    len_dataloader = math.ceil(n / bs)
+    per_epoch = max(len_dataloader // ga + int(len_dataloader % ga > 0), 1)
+    max_steps_arg = int(L.get("max_steps", -1))
+    if max_steps_arg > 0:
+        max_steps = max_steps_arg
+        num_epochs = max_steps // per_epoch + int(max_steps % per_epoch > 0)
+    else:
+        max_steps = math.ceil(float(L["epochs"]) * per_epoch)
+        num_epochs = math.ceil(float(L["epochs"]))
+    warmup = int(L.get("warmup_steps", 0) or 0) or math.ceil(float(L.get("warmup_ratio", 0.0)) * max_steps)
+    logging_steps = int(L.get("logging_steps", 1))
+    o = req.get("optimizer") or {}
+    max_norm = o.get("max_grad_norm")
+    order = list(params)
+    opt = torch.optim.AdamW([{"params": [params[k] for k in order], "weight_decay": float(o.get("weight_decay", 0.0))}],
+                            lr=float(o["lr"]), betas=tuple(float(b) for b in o.get("betas", (0.9, 0.999))),
+                            eps=float(o.get("eps", 1e-8)), amsgrad=False, foreach=False)
+    kind = (req.get("schedule") or {}).get("type", "constant")
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, lr_lambda({"type": kind, "warmup_steps": warmup, "total_steps": max_steps}, max_steps))
+    plist = [params[k] for k in order]
+    vocab = model.cfg["vocab_size"]
+    out = {"id": req.get("id"), "step_losses": [], "logged_losses": [], "logged_steps": [], "grad_norms": [], "lrs": [],
+           "max_steps": max_steps}
+    global_step, tr_loss, last_logged, stop = 0, 0.0, 0, False
+    for epoch in range(num_epochs):
+        batches = [collate(samples[i:i + bs], int(L.get("pad_id", 0))) for i in range(0, n, bs)]
+        steps_in_epoch = len(batches)
+        remainder = steps_in_epoch % ga
+        if remainder == 0:
+            remainder = ga
+        total_updates = steps_in_epoch // ga + int(remainder < ga)
+        it = iter(batches)
+        for u in range(total_updates):
+            num_batches = ga if u != total_updates - 1 else remainder
+            mbs = [next(it) for _ in range(num_batches)]
+            total = supervised_count(mbs, vocab)
+            opt.zero_grad(set_to_none=True)
+            ce, _, _ = step_loss(model, mbs, total, backward=True)
+            loss = ce / total
+            norm = torch.nn.utils.clip_grad_norm_(plist, float(max_norm)) if max_norm is not None else grad_norm(plist)
+            out["grad_norms"].append(float(norm))
+            out["lrs"].append(opt.param_groups[0]["lr"])
+            opt.step()
+            sched.step()
+            global_step += 1
+            out["step_losses"].append(loss)
+            tr_loss += loss
+            if global_step % logging_steps == 0:
+                out["logged_losses"].append(tr_loss / (global_step - last_logged))
+                out["logged_steps"].append(global_step)
+                tr_loss, last_logged = 0.0, global_step
+            if global_step >= max_steps:
+                stop = True
+                break
+        if stop:
+            break
+    out["params"] = {k: flat(params[k]) for k in order}
+    return out
+
+
 def main():
     for line in sys.stdin:
         if not line.strip():
@@ -307,7 +399,7 @@ def main():
         try:
             req = json.loads(line)
             rid = req.get("id")
-            answer = train(req)
+            answer = train_loop(req) if req.get("loop") else train(req)
             try:
                 text = json.dumps(answer, allow_nan=False)
             except ValueError:

@@ -23,23 +23,8 @@ public static class MovieLensPreparer
     {
         var clock = System.Diagnostics.Stopwatch.StartNew();
         void Phase(string what) => phaseDone?.Invoke(what, clock.Elapsed);
-        options.Validate();
-        if (File.Exists(options.OutputDirectory))
-            throw new UserException($"--out: {options.OutputDirectory} is a file; expected a directory");
-        var format = options.Format ?? MovieLensFormats.Detect(options.RatingsPath);
-        if (!File.Exists(options.MoviesPath)) throw new UserException($"{options.MoviesPath}: file not found");
-
-        var catalog = new MovieCatalog();
-        var movies = MovieLensReader.ReadMovies(options.MoviesPath, format, catalog, options.SkipBadRows);
-        var table = new RatingTable();
-        var ratings = MovieLensReader.ReadRatings(options.RatingsPath, format, catalog, table, options.SkipBadRows);
-        Phase("reading");
-        var timelines = UserTimelines.Build(table, catalog);
-        Phase("timelines");
-
-        var ratingCounts = new int[timelines.UserCount];
-        for (int u = 0; u < ratingCounts.Length; u++) ratingCounts[u] = timelines.RatingCount(u);
-        var plan = SplitPlan.Create(ratingCounts, options.HistoryLength, options.Split, options.ValRatio, options.TestRatio, options.Seed);
+        var data = Load(options, Phase);
+        var (format, catalog, movies, ratings, timelines, plan) = (data.Format, data.Catalog, data.MoviesReport, data.RatingsReport, data.Timelines, data.Plan);
         long valCount = plan.Count(DatasetSplit.Val);
         var inEval = EvalSelection(valCount, options.EvalSize, options.Seed);
 
@@ -70,6 +55,31 @@ public static class MovieLensPreparer
         };
         AtomicFile.WriteAllBytes(Path.Combine(options.OutputDirectory, SummaryFile), summary.ToJson());
         return summary;
+    }
+
+    /// <summary>
+    /// Reads the inputs, builds the timelines and the split plan exactly as <see cref="Prepare"/> does, without
+    /// writing anything. <c>sharptune baselines</c> rebuilds a prepared dataset's samples through this.
+    /// </summary>
+    internal static MovieLensData Load(MovieLensPrepareOptions options, Action<string>? phase = null)
+    {
+        options.Validate();
+        if (File.Exists(options.OutputDirectory))
+            throw new UserException($"--out: {options.OutputDirectory} is a file; expected a directory");
+        var format = options.Format ?? MovieLensFormats.Detect(options.RatingsPath);
+        if (!File.Exists(options.MoviesPath)) throw new UserException($"{options.MoviesPath}: file not found");
+
+        var catalog = new MovieCatalog();
+        var movies = MovieLensReader.ReadMovies(options.MoviesPath, format, catalog, options.SkipBadRows);
+        var table = new RatingTable();
+        var ratings = MovieLensReader.ReadRatings(options.RatingsPath, format, catalog, table, options.SkipBadRows);
+        phase?.Invoke("reading");
+        var timelines = UserTimelines.Build(table, catalog);
+        phase?.Invoke("timelines");
+        var ratingCounts = new int[timelines.UserCount];
+        for (int u = 0; u < ratingCounts.Length; u++) ratingCounts[u] = timelines.RatingCount(u);
+        var plan = SplitPlan.Create(ratingCounts, options.HistoryLength, options.Split, options.ValRatio, options.TestRatio, options.Seed);
+        return new MovieLensData(format, catalog, movies, ratings, timelines, plan);
     }
 
     // A deterministic choice of evalSize of the val samples (all when 0 or when there are fewer), by val order.

@@ -20,11 +20,17 @@ public sealed record DatasetDescription
     /// <summary>Alpaca: column of the answer (LLaMA-Factory <c>response</c>).</summary>
     public string OutputColumn { get; init; } = "output";
 
-    /// <summary>Column of the record's system prompt (Alpaca, ShareGPT, messages).</summary>
-    public string SystemColumn { get; init; } = "system";
+    /// <summary>Alpaca: what joins a non-empty instruction and input (<c>"\n\n"</c>; LLaMA-Factory's dataset_info.json: <c>"\n"</c>).</summary>
+    public string AlpacaSeparator { get; init; } = "\n\n";
 
-    /// <summary>Alpaca: column of earlier turns as <c>[[user, assistant], ...]</c>.</summary>
-    public string HistoryColumn { get; init; } = "history";
+    /// <summary>Column of the record's system prompt (Alpaca, ShareGPT, messages), or null to read none.</summary>
+    public string? SystemColumn { get; init; } = "system";
+
+    /// <summary>Alpaca: column of earlier turns as <c>[[user, assistant], ...]</c>, or null to read none.</summary>
+    public string? HistoryColumn { get; init; } = "history";
+
+    /// <summary>Column of the tool schemas (a JSON string or a list), or null to read none.</summary>
+    public string? ToolsColumn { get; init; } = "tools";
 
     /// <summary>Messages/ShareGPT: column of the turn list.</summary>
     public string MessagesColumn { get; init; } = "messages";
@@ -44,6 +50,12 @@ public sealed record DatasetDescription
     /// <summary>Messages/ShareGPT: the role value meaning system.</summary>
     public string SystemTag { get; init; } = "system";
 
+    /// <summary>Messages/ShareGPT: the role value of a tool result (becomes a <c>tool</c> message).</summary>
+    public string ObservationTag { get; init; } = "observation";
+
+    /// <summary>Messages/ShareGPT: the role value of a function call (becomes an assistant message with <c>tool_calls</c>).</summary>
+    public string FunctionTag { get; init; } = "function_call";
+
     /// <summary>Prompt/completion: prompt column.</summary>
     public string PromptColumn { get; init; } = "prompt";
 
@@ -62,10 +74,11 @@ public sealed record DatasetDescription
     /// <summary>The usual keys of a format (ShareGPT: <c>conversations</c>, <c>from</c>/<c>value</c>, <c>human</c>/<c>gpt</c>).</summary>
     public static DatasetDescription For(SftFormat format) => format switch
     {
+        SftFormat.Messages => new DatasetDescription { Format = format, ObservationTag = "tool", FunctionTag = "function_call" },
         SftFormat.ShareGpt => new DatasetDescription
         {
             Format = format, MessagesColumn = "conversations", RoleTag = "from", ContentTag = "value",
-            UserTag = "human", AssistantTag = "gpt", SystemTag = "system",
+            UserTag = "human", AssistantTag = "gpt", SystemTag = "system", ObservationTag = "observation", FunctionTag = "function_call",
         },
         _ => new DatasetDescription { Format = format },
     };
@@ -88,83 +101,12 @@ public sealed record DatasetDescription
     }
 
     /// <summary>
-    /// Reads the entry <paramref name="name"/> of a dataset description file:
-    /// <c>{"NAME": {"file_name": ..., "formatting": "alpaca|sharegpt|messages|prompt_completion|input_full_text|text",
-    /// "columns": {...}, "tags": {...}}}</c>. Column keys follow LLaMA-Factory (<c>prompt</c>, <c>query</c>,
-    /// <c>response</c>, <c>system</c>, <c>history</c>, <c>messages</c>) plus <c>completion</c>, <c>input_text</c>,
-    /// <c>full_text</c>, <c>text</c>. Returns the description and the data file path (relative to the description's folder).
+    /// Reads the entry <paramref name="name"/> of a dataset description file (LLaMA-Factory's <c>dataset_info.json</c>,
+    /// see <see cref="DatasetInfo"/>). Returns the description and the data file path (relative to the description's folder).
     /// </summary>
     public static (DatasetDescription Description, string DataFile) Load(string path, string name)
     {
-        if (!File.Exists(path)) throw new UserException($"{path}: dataset description not found");
-        JsonDocument doc;
-        try { doc = JsonDocument.Parse(File.ReadAllBytes(path)); }
-        catch (JsonException e) { throw new UserException($"{path}: not valid JSON (line {e.LineNumber + 1}): {e.Message}"); }
-        using (doc)
-        {
-            if (doc.RootElement.ValueKind != JsonValueKind.Object || !doc.RootElement.TryGetProperty(name, out var entry) || entry.ValueKind != JsonValueKind.Object)
-                throw new UserException($"{path}: no dataset named '{name}' (expected a top-level object with key '{name}')");
-            string Str(JsonElement obj, string key, string where)
-            {
-                if (!obj.TryGetProperty(key, out var v)) return "";
-                return v.ValueKind == JsonValueKind.String ? v.GetString()! : throw new UserException($"{path}: {where}.{key} must be a string");
-            }
-            var file = Str(entry, "file_name", name);
-            if (file.Length == 0) throw new UserException($"{path}: {name}.file_name is required");
-            var formatting = Str(entry, "formatting", name);
-            SftFormat format = formatting switch
-            {
-                "" or "alpaca" => SftFormat.Alpaca,
-                "sharegpt" => SftFormat.ShareGpt,
-                "messages" or "openai" => SftFormat.Messages,
-                "prompt_completion" => SftFormat.PromptCompletion,
-                "input_full_text" => SftFormat.InputFullText,
-                "text" => SftFormat.Text,
-                _ => throw new UserException($"{path}: {name}.formatting '{formatting}' is not one of alpaca, sharegpt, messages, prompt_completion, input_full_text, text"),
-            };
-            var d = For(format);
-            if (entry.TryGetProperty("columns", out var cols))
-            {
-                if (cols.ValueKind != JsonValueKind.Object) throw new UserException($"{path}: {name}.columns must be an object");
-                foreach (var p in cols.EnumerateObject())
-                {
-                    var v = p.Value.ValueKind == JsonValueKind.String ? p.Value.GetString()! : throw new UserException($"{path}: {name}.columns.{p.Name} must be a string");
-                    d = p.Name switch
-                    {
-                        "prompt" when format == SftFormat.Alpaca => d with { InstructionColumn = v },
-                        "prompt" => d with { PromptColumn = v },
-                        "query" => d with { InputColumn = v },
-                        "response" => d with { OutputColumn = v },
-                        "system" => d with { SystemColumn = v },
-                        "history" => d with { HistoryColumn = v },
-                        "messages" => d with { MessagesColumn = v },
-                        "completion" => d with { CompletionColumn = v },
-                        "input_text" => d with { InputTextColumn = v },
-                        "full_text" => d with { FullTextColumn = v },
-                        "text" => d with { TextColumn = v },
-                        _ => throw new UserException($"{path}: {name}.columns.{p.Name} is not a known column (prompt, query, response, system, history, messages, completion, input_text, full_text, text)"),
-                    };
-                }
-            }
-            if (entry.TryGetProperty("tags", out var tags))
-            {
-                if (tags.ValueKind != JsonValueKind.Object) throw new UserException($"{path}: {name}.tags must be an object");
-                foreach (var p in tags.EnumerateObject())
-                {
-                    var v = p.Value.ValueKind == JsonValueKind.String ? p.Value.GetString()! : throw new UserException($"{path}: {name}.tags.{p.Name} must be a string");
-                    d = p.Name switch
-                    {
-                        "role_tag" => d with { RoleTag = v },
-                        "content_tag" => d with { ContentTag = v },
-                        "user_tag" => d with { UserTag = v },
-                        "assistant_tag" => d with { AssistantTag = v },
-                        "system_tag" => d with { SystemTag = v },
-                        _ => throw new UserException($"{path}: {name}.tags.{p.Name} is not a known tag (role_tag, content_tag, user_tag, assistant_tag, system_tag)"),
-                    };
-                }
-            }
-            var dataFile = Path.IsPathRooted(file) ? file : Path.Combine(Path.GetDirectoryName(Path.GetFullPath(path))!, file);
-            return (d, dataFile);
-        }
+        var entry = DatasetInfo.Load(path).Get(name, path);
+        return (entry.Description!, entry.Files[0]);
     }
 }

@@ -46,13 +46,33 @@ public static class SftDatasetReader
         catch (JsonException e) { throw new UserException($"{path}: not valid JSON (line {e.LineNumber + 1}, byte {e.BytePositionInLine + 1}): {e.Message}"); }
         using (doc)
         {
+            var lines = ElementLines(bytes, start);
             int i = 0;
             foreach (var el in doc.RootElement.EnumerateArray())
             {
-                yield return (el, $"{path}[{i}]", i);
+                yield return (el, $"{path}:{lines[i]}", i);
                 i++;
             }
         }
+    }
+
+    // The 1-based line on which each top-level array element starts, so that errors name file:line as for JSONL.
+    private static List<int> ElementLines(byte[] bytes, int start)
+    {
+        var lines = new List<int>();
+        var reader = new Utf8JsonReader(bytes.AsSpan(start), new JsonReaderOptions { MaxDepth = 256 });
+        int line = 1;
+        long counted = 0;
+        while (reader.Read())
+        {
+            if (reader.CurrentDepth != 1 || reader.TokenType is JsonTokenType.EndArray or JsonTokenType.EndObject) continue;
+            long at = reader.TokenStartIndex;
+            line += bytes.AsSpan(start + (int)counted, (int)(at - counted)).Count((byte)'\n');
+            counted = at;
+            lines.Add(line);
+            if (reader.TokenType is JsonTokenType.StartObject or JsonTokenType.StartArray) reader.Skip();
+        }
+        return lines;
     }
 
     private static IEnumerable<(JsonElement, string, int)> LineElements(byte[] bytes, int start, string path)

@@ -1,9 +1,21 @@
 namespace SharpTune.Data.Sft;
 
-/// <summary>A chat turn of a conversation record (role is <c>user</c> or <c>assistant</c>; system is separate).</summary>
+/// <summary>
+/// A chat turn of a conversation record: <c>user</c>, <c>assistant</c>, or <c>tool</c> (a function result, ShareGPT
+/// <c>observation</c>); the system prompt is kept apart. An assistant turn may call tools (ShareGPT <c>function_call</c>).
+/// </summary>
 /// <param name="Role">The role as the chat template expects it.</param>
-/// <param name="Content">The text of the turn.</param>
-public sealed record SftTurn(string Role, string Content);
+/// <param name="Content">The text of the turn ("" for an assistant turn that only calls tools).</param>
+public sealed record SftTurn(string Role, string Content)
+{
+    /// <summary>Tool calls of an assistant turn, rendered by the chat template's own tool-call support; null when none.</summary>
+    public IReadOnlyList<SftToolCall>? ToolCalls { get; init; }
+}
+
+/// <summary>One function call of an assistant turn.</summary>
+/// <param name="Name">The function name.</param>
+/// <param name="Arguments">The arguments as given: usually a JSON object (templates print it with tojson), or a JSON string.</param>
+public sealed record SftToolCall(string Name, System.Text.Json.JsonElement Arguments);
 
 /// <summary>How a record is turned into tokens.</summary>
 public enum SftRecordKind
@@ -38,6 +50,12 @@ public sealed record SftRecord
 
     /// <summary>The turns of a conversation, user and assistant (empty for other kinds).</summary>
     public IReadOnlyList<SftTurn> Turns { get; init; } = [];
+
+    /// <summary>
+    /// Tool (function) schemas offered to the model, passed to the template as <c>tools</c> as transformers'
+    /// <c>apply_chat_template</c> does (each <c>{"type": "function", "function": {...}}</c>); null when none.
+    /// </summary>
+    public IReadOnlyList<System.Text.Json.JsonElement>? Tools { get; init; }
 
     /// <summary>Prompt text (completion kind).</summary>
     public string Prompt { get; init; } = "";

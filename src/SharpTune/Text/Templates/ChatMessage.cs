@@ -17,6 +17,15 @@ public sealed record ChatMessage(string Role, string? Content)
     /// <summary>Tool calls as JSON-like objects (<see cref="JsonElement"/>s or dictionaries), or null when absent.</summary>
     public IReadOnlyList<object?>? ToolCalls { get; init; }
 
+    /// <summary>
+    /// OpenAI-style content parts (<c>[{"type": "text", "text": ...}]</c>, JSON-like), passed to the template as the
+    /// list transformers passes; when set, <see cref="Content"/> is ignored.
+    /// </summary>
+    public IReadOnlyList<object?>? ContentParts { get; init; }
+
+    /// <summary>Whether the message has no <c>content</c> key at all: the template then sees it undefined, not None.</summary>
+    public bool ContentAbsent { get; init; }
+
     /// <summary>Further fields, in order; values are JSON-like (<see cref="JsonElement"/>, string, number, ...).</summary>
     public IReadOnlyDictionary<string, object?>? Extra { get; init; }
 
@@ -27,10 +36,13 @@ public sealed record ChatMessage(string Role, string? Content)
         if (!e.TryGetProperty("role", out var role) || role.ValueKind != JsonValueKind.String)
             throw new UserException($"{where}: a message needs a string field 'role'");
         string? content = null;
-        if (e.TryGetProperty("content", out var c))
+        List<object?>? parts = null;
+        bool absent = !e.TryGetProperty("content", out var c);
+        if (!absent)
         {
             if (c.ValueKind == JsonValueKind.String) content = c.GetString();
-            else if (c.ValueKind != JsonValueKind.Null) throw new UserException($"{where}: field 'content' must be a string or null");
+            else if (c.ValueKind == JsonValueKind.Array) parts = c.EnumerateArray().Select(x => (object?)x.Clone()).ToList();
+            else if (c.ValueKind != JsonValueKind.Null) throw new UserException($"{where}: field 'content' must be a string, a list of content parts or null");
         }
         string? reasoning = null;
         if (e.TryGetProperty("reasoning_content", out var r) && r.ValueKind != JsonValueKind.Null)
@@ -47,7 +59,7 @@ public sealed record ChatMessage(string Role, string? Content)
             if (p.Name is "role" or "content" or "reasoning_content" or "tool_calls") continue;
             (extra ??= new(StringComparer.Ordinal))[p.Name] = p.Value.Clone();
         }
-        return new ChatMessage(role.GetString()!, content) { ReasoningContent = reasoning, ToolCalls = calls, Extra = extra };
+        return new ChatMessage(role.GetString()!, content) { ContentParts = parts, ContentAbsent = absent, ReasoningContent = reasoning, ToolCalls = calls, Extra = extra };
     }
 
     // The dict a template sees: role, content, then the optional fields, as transformers passes the user's dict.
@@ -61,7 +73,9 @@ public sealed record ChatMessage(string Role, string? Content)
             content = new string(content.AsSpan()); // a private instance, so provenance tracking cannot confuse equal strings
             tracker.TrackSource(content, index);
         }
-        d["content"] = content;
+        // A key the caller did not give stays absent (transformers passes the dict as it is: `content is defined` is false).
+        if (ContentParts is not null) d["content"] = JinjaValues.FromClr(ContentParts);
+        else if (!ContentAbsent) d["content"] = content;
         if (ReasoningContent is not null) d["reasoning_content"] = ReasoningContent;
         if (ToolCalls is not null) d["tool_calls"] = JinjaValues.FromClr(ToolCalls);
         if (Extra is not null) foreach (var (k, v) in Extra) d[k] = JinjaValues.FromClr(v);

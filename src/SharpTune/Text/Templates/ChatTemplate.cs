@@ -11,7 +11,7 @@ namespace SharpTune.Text.Templates;
 /// </summary>
 public sealed class ChatTemplate
 {
-    private static readonly string[] Builtins = ["chatml", "qwen3", "llama3", "llama2", "mistral", "completion"];
+    private static readonly string[] Builtins = ["chatml", "qwen3", "llama3", "llama2", "mistral", "default", "alpaca", "completion"];
 
     private readonly JinjaTemplate _template;
     private readonly (string Name, string Value)[] _otherTokens;
@@ -73,7 +73,7 @@ public sealed class ChatTemplate
         return new ChatTemplate(JinjaTemplate.Compile(source, name), source, config.BosToken, config.EosToken, others.ToArray());
     }
 
-    /// <summary>A built-in template: chatml, qwen3, llama3, llama2, mistral or completion.</summary>
+    /// <summary>A built-in template: chatml, qwen3, llama3, llama2, mistral, default, alpaca (LLaMA-Factory's formats) or completion.</summary>
     public static ChatTemplate Builtin(string name, string? bosToken = null, string? eosToken = null)
     {
         if (Array.IndexOf(Builtins, name) < 0) throw new UserException($"unknown built-in template '{name}'; expected one of: {string.Join(", ", Builtins)}");

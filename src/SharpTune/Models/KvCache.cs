@@ -1,7 +1,6 @@
 using SharpTune.Engine;
-using SharpTune.Models;
 
-namespace SharpTune.Inference;
+namespace SharpTune.Models;
 
 /// <summary>
 /// The preallocated key/value cache: per layer, K and V of <c>[maxBatch · maxLength, kvHeads·headDim]</c> in one
