@@ -177,7 +177,7 @@ public static class ClassificationMetrics
     public static (double[] Accuracy, double[] MacroF1) BootstrapReplicates(ReadOnlySpan<int> references, ReadOnlySpan<int> predictions, int k, BootstrapOptions options)
     {
         int n = references.Length;
-        var rng = new Data.SplitMix64(options.Seed);
+        var rng = new Numerics.SplitMix64(options.Seed);
         var acc = new double[options.Resamples];
         var f1 = new double[options.Resamples];
         var tp = new long[k];

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
+using SharpTune.Numerics;
 using SharpTune.Data;
 using SharpTune.Evaluation;
 using SharpTune.Tests.Support;

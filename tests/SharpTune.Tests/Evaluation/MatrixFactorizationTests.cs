@@ -1,3 +1,4 @@
+using SharpTune.Numerics;
 using SharpTune.Data;
 using SharpTune.Evaluation;
 using SharpTune.Evaluation.Baselines;

@@ -56,7 +56,7 @@ public sealed class UnmergedLoraTests
     [Fact]
     public void An_unmerged_adapter_generates_what_the_merged_model_generates_and_adapters_swap_over_one_base()
     {
-        using var backend = KernelFactory.CreateCpu();
+        using var backend = ComputeBackends.Create();
         var baseSource = RandomModels.Weights(Config, 11, bf16: false);
         var first = PeftTestAdapters.Random(Config, new LoraConfig { Rank = 4, Alpha = 8, Targets = LoraTargets.All }, seed: 3);
         var second = PeftTestAdapters.Random(Config, PeftTestAdapters.QV(rslora: true), seed: 9);
@@ -87,7 +87,7 @@ public sealed class UnmergedLoraTests
     [Fact]
     public void Attaching_replaces_the_previous_adapter_and_a_bad_adapter_or_a_training_base_is_refused()
     {
-        using var backend = KernelFactory.CreateCpu();
+        using var backend = ComputeBackends.Create();
         var baseSource = RandomModels.Weights(Config, 12, bf16: false);
         using var weights = DecoderWeights.Load(Config, baseSource, backend);
         using var model = new DecoderModel(weights, maxTokens: 32, maxLogitRows: 4);
@@ -122,7 +122,7 @@ public sealed class UnmergedLoraTests
     public void Generation_from_the_live_training_parameters_equals_generation_from_the_saved_checkpoint_and_does_not_disturb_training(bool full)
     {
         using var dir = new TempDir();
-        using var backend = KernelFactory.CreateCpu();
+        using var backend = ComputeBackends.Create();
         var baseSource = RandomModels.Weights(Config, 13, bf16: false);
         var batches = Enumerable.Range(0, 2).Select(i =>
         {
@@ -178,7 +178,7 @@ public sealed class UnmergedLoraTests
     [Fact]
     public void The_loss_statistics_of_a_step_are_read_back_once_not_per_logit_chunk()
     {
-        using var inner = KernelFactory.CreateCpu();
+        using var inner = ComputeBackends.Create();
         using var backend = new ProfilingBackend(inner);
         var batches = Enumerable.Range(0, 3).Select(i =>
         {

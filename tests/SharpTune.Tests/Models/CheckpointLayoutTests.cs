@@ -135,7 +135,7 @@ public class ProjectionBiasRuleTests
         Assert.False(layout.TryGet("model.layers.0.self_attn.o_proj.bias", out _));
         Assert.False(c.OutputProjectionBias);
 
-        using var backend = SharpTune.Engine.KernelFactory.CreateCpu();
+        using var backend = SharpTune.Engine.ComputeBackends.Create();
         var withBias = RandomModels.Weights(RandomModels.Config(ModelArchitecture.Qwen2, tied: false), 1, bf16: false);
         var config = RandomModels.Config(ModelArchitecture.Qwen2, tied: false) with { AttentionBias = false };
         Assert.Empty(CheckpointLayout.For(config).Validate(withBias, "test"));

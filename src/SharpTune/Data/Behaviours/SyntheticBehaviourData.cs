@@ -1,5 +1,6 @@
 using System.Globalization;
 using SharpTune.Data.Sft;
+using SharpTune.Numerics;
 
 namespace SharpTune.Data.Behaviours;
 

@@ -83,7 +83,7 @@ public sealed class BaseModelFolder : ICompletionModel, IDisposable
         if (prompts.Count == 0) return [];
         int batch = Math.Min(_batchSize, prompts.Count);
         int context = prompts.Max(p => p.Length) + options.MaxNewTokens;
-        using var backend = KernelFactory.CreateCpu();
+        using var backend = ComputeBackends.Create();
         using var weights = DecoderWeights.Load(_folder.Config, _folder.Weights, backend, WeightStorage.Auto, maxPositions: context);
         using var model = new DecoderModel(weights, maxTokens: 512, maxLogitRows: batch);
         using var generator = new Generator(model, batch, context);

@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.Json;
 using SharpTune.Data;
 using SharpTune.IO;
+using SharpTune.Numerics;
 
 namespace SharpTune.Inference.DataGeneration;
 

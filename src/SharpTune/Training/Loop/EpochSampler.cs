@@ -1,3 +1,4 @@
+using SharpTune.Numerics;
 using SharpTune.Data;
 
 namespace SharpTune.Training.Loop;

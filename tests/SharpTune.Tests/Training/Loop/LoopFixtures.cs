@@ -49,7 +49,7 @@ internal static class LoopFixtures
         IReadOnlyList<ITrainingObserver>? observers = null, IGenerativeEvaluator? generative = null, TimeProvider? clock = null,
         Action<string>? beforeCommit = null, CancellationTokenSource? cancel = null, string dataFingerprint = "data-1", SharpTune.Preprocessing.PromptSettings? prompt = null)
     {
-        using var backend = KernelFactory.CreateCpu();
+        using var backend = ComputeBackends.Create();
         using var model = Lora(backend, TrainingRun.RequiredTokens(train, eval, args), dropout);
         var run = new TrainingRun(args, new TrainingRunInputs
         {

@@ -83,7 +83,7 @@ public sealed class TrainingLoopParityTests
         Assert.False(answer.TryGetProperty("error", out var error), error.ToString());
 
         var obs = new RecordingObserver();
-        using var backend = KernelFactory.CreateCpu();
+        using var backend = ComputeBackends.Create();
         using var model = TrainableDecoder.CreateLora(config, weights, adapter, backend, new TrainingOptions { MaxTokens = TrainingRun.RequiredTokens(train, null, args), LogitChunk = 7 });
         var result = new TrainingRun(args, new TrainingRunInputs { Model = model, TrainSet = train, Observers = [obs] }).Run(TestContext.Current.CancellationToken);
 

@@ -91,7 +91,7 @@ public sealed class TrainingPlanTests
         Assert.NotEqual(Enumerable.Range(0, 50), e0);
         // The documented generator: Fisher–Yates driven by SplitMix64(seed ^ golden·(epoch+1)).
         var expected = Enumerable.Range(0, 50).ToArray();
-        var rng = new SharpTune.Data.SplitMix64(42UL ^ 0x9E3779B97F4A7C15UL);
+        var rng = new SharpTune.Numerics.SplitMix64(42UL ^ 0x9E3779B97F4A7C15UL);
         for (int i = 49; i > 0; i--)
         {
             int j = (int)((rng.NextUInt64() >> 33) * (ulong)(i + 1) >> 31);
