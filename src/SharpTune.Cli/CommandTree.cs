@@ -1,5 +1,6 @@
 using SharpTune.Cli.CommandLine;
 using SharpTune.Cli.Commands;
+using SharpTune.Evaluation.Sanity;
 using SharpTune.Models;
 
 namespace SharpTune.Cli;
@@ -25,7 +26,7 @@ public static class CommandTree
         root.Add(GenerateCommand.Create(ModelFolder.Open));
         root.Add(PlotCommand.Create());
         root.Add(BehaviourCommands.GenerateData());
-        // 'sanity' (BehaviourCommands.Sanity) is registered once its responder — adapters over one loaded base model — exists.
+        root.Add(BehaviourCommands.Sanity(request => new ModelSanityResponder(request, ModelFolder.Open)));
         root.Add(BenchCommands.Create());
         root.Add(TrainCommand.Create());
         foreach (var c in PreprocessCommands.Create()) root.Add(c);

@@ -2,7 +2,7 @@ namespace SharpTune.Evaluation.Sanity;
 
 /// <summary>
 /// Answers the sanity prompts with one checkpoint: greedy replies with the run's prompt settings. The generating
-/// implementation (adapters over one loaded base model) lives with the decoder; tests use fixed replies.
+/// implementation is <see cref="ModelSanityResponder"/> (adapters over one loaded base model); tests also use fixed replies.
 /// </summary>
 public interface ISanityResponder
 {
