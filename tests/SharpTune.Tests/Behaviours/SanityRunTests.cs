@@ -94,7 +94,7 @@ public sealed class SanityRunTests : IClassFixture<SanityRunTests.TrainedRun>
                     Config.VocabSize, "behaviours");
             }).ToList();
 
-            using var backend = KernelFactory.CreateCpu();
+            using var backend = ComputeBackends.Create();
             var lora = new LoraConfig { Rank = 8, Alpha = 16, Targets = LoraTargets.All };
             using var model = TrainableDecoder.CreateLora(Config, BaseWeights, LoraInitializer.Initialize(Config, lora, 5), backend,
                 new TrainingOptions { MaxTokens = 1024, LogitChunk = 64 });
@@ -245,7 +245,7 @@ public sealed class SanityRunTests : IClassFixture<SanityRunTests.TrainedRun>
         var builder = new PromptBuilder(new FakeChatMl(), _run.Settings);
         Assert.Equal(prompts.Select((p, i) => Expected(systems[i], p.Text)), prompts.Select(p => ModelSanityResponder.ChatPrompt(builder, p)));
 
-        using var backend = KernelFactory.CreateCpu();
+        using var backend = ComputeBackends.Create();
         foreach (var checkpoint in checkpoints)
         {
             var replies = responder.Answer(checkpoint, prompts);

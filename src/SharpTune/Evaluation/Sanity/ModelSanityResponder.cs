@@ -42,7 +42,7 @@ public sealed class ModelSanityResponder : ISanityResponder, IDisposable
         _request = request;
         _openFolder = openFolder;
         _ownsBackend = backend is null;
-        _backend = backend ?? KernelFactory.CreateCpu();
+        _backend = backend ?? ComputeBackends.Create();
         _batchSize = batchSize;
     }
 
