@@ -4,15 +4,17 @@
 # tokens and the Qwen3-0.6B shape with 1 × 448, the last 7 tokens of each row supervised; the peer's variant b
 # (logits only at supervised positions) and, with --variant-a, also its variant a. Also prints the GEMM rate of this
 # run, to express the training step's achieved GFLOP/s as a fraction of it.
-# Usage: bench/train/train-step-bench.sh [--variant-a] [--steps N]   (models are created once under .cache/bench-models)
+# Usage: bench/train/train-step-bench.sh [--variant-a] [--steps N] [--only bench-25m|qwen3-0.6b-shape]
+#        (models are created once under .cache/bench-models)
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$root"
-variant_a=0; steps=5
+variant_a=0; steps=5; only=""
 while (( $# )); do
   case "$1" in
     --variant-a) variant_a=1 ;;
     --steps) steps="$2"; shift ;;
+    --only) only="$2"; shift ;;
     *) echo "unknown option $1" >&2; exit 1 ;;
   esac
   shift
@@ -29,7 +31,7 @@ make_model() { # name hidden layers heads kv head_dim intermediate
 }
 ./sharptune version >/dev/null   # build first, so no build runs between the timed steps
 make_model bench-25m 512 8 8 4 64 1536
-make_model qwen3-0.6b-shape 1024 28 16 8 128 3072
+[[ -z "$only" || "$only" == qwen3-0.6b-shape ]] && make_model qwen3-0.6b-shape 1024 28 16 8 128 3072
 dotnet build bench/SharpTune.Bench -c Release -nologo -v quiet >/dev/null
 gemm_rate() { echo "== GEMM rate (sharptune, this run)"; dotnet bench/SharpTune.Bench/bin/Release/net10.0/SharpTune.Bench.dll gemm --no-peer | grep sharptune; }
 gemm_rate
@@ -37,6 +39,7 @@ export LD_LIBRARY_PATH=/usr/lib/x86_64-linux-gnu/openblas-openmp OPENBLAS_CORETY
 export MALLOC_MMAP_MAX_=0 MALLOC_TRIM_THRESHOLD_=100000000000 BENCH_MAX_WAIT="${BENCH_MAX_WAIT:-20}"
 for spec in "bench-25m 8" "qwen3-0.6b-shape 1"; do
   read -r name batch <<<"$spec"
+  [[ -z "$only" || "$only" == "$name" ]] || continue
   echo "== $name, batch $batch × 448"
   run_ours() { ./sharptune bench train-step --model "$models/$name" --batch "$batch" --seq 448 --supervised 7 --steps "$steps" --warmup 1 --json | tail -n 1; }
   variants=(b); (( variant_a )) && [[ $name == bench-25m ]] && variants=(b a)
