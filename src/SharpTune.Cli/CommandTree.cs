@@ -26,6 +26,7 @@ public static class CommandTree
         root.Add(PlotCommand.Create());
         root.Add(BehaviourCommands.GenerateData());
         // 'sanity' (BehaviourCommands.Sanity) is registered once its responder — adapters over one loaded base model — exists.
+        root.Add(ReportCommand.Create());
         root.Add(BenchCommands.Create());
         root.Add(TrainCommand.Create());
         foreach (var c in PreprocessCommands.Create()) root.Add(c);
