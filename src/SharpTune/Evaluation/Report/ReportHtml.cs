@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Net;
 using System.Text;
+using System.Text.RegularExpressions;
 
 namespace SharpTune.Evaluation.Report;
 
@@ -9,7 +10,7 @@ namespace SharpTune.Evaluation.Report;
 /// font or image loaded from anywhere. Every text from data is HTML-escaped; charts come from
 /// <see cref="Training.Reporting.ChartRenderer.Svg"/> and <see cref="ReportSvg"/>, which escape their text.
 /// </summary>
-public static class ReportHtml
+public static partial class ReportHtml
 {
     private const string Style = """
         body{font-family:"DejaVu Sans",system-ui,sans-serif;max-width:1100px;margin:0 auto;padding:1em 1.5em;color:#222;line-height:1.45}
@@ -19,9 +20,9 @@ public static class ReportHtml
         .cmd{background:#eef3f8;border-left:4px solid #1f77b4;padding:.3em .6em;font-family:monospace;margin:.3em 0;overflow-x:auto}
         .missing{background:#fff4e5;border-left:4px solid #ff7f0e;padding:.4em .6em}
         table{border-collapse:collapse;margin:.8em 0;font-size:.92em;display:block;overflow-x:auto;max-width:100%}
-        caption{text-align:left;font-weight:bold;padding:.3em 0}
-        th,td{border:1px solid #ccc;padding:.25em .6em;text-align:right;vertical-align:top} th{background:#f0f0f0}
-        td:first-child,th:first-child{text-align:left}
+        p.caption{font-weight:bold;margin:1em 0 .2em}
+        th,td{border:1px solid #ccc;padding:.25em .6em;text-align:left;vertical-align:top} th{background:#f0f0f0}
+        td.num{text-align:right;font-variant-numeric:tabular-nums}
         figure.plot{margin:1em 0} figure.plot svg{max-width:100%;height:auto;display:block}
         figcaption{color:#555;font-size:.9em}
         .sample{font-family:monospace;white-space:pre-wrap;word-break:break-word;background:#fafafa;border:1px solid #ddd;padding:.5em}
@@ -61,7 +62,7 @@ public static class ReportHtml
                   .Append("<figcaption>").Append(E(ch.Title)).Append("</figcaption></figure>\n");
                 break;
             case TableBlock t:
-                sb.Append("<table><caption>").Append(E(t.Caption)).Append("</caption><thead><tr>");
+                sb.Append("<p class=\"caption\">").Append(E(t.Caption)).Append("</p>\n<table><thead><tr>");
                 foreach (var h in t.Header) sb.Append("<th>").Append(E(h)).Append("</th>");
                 sb.Append("</tr></thead><tbody>\n");
                 for (int r = 0; r < t.Rows.Count; r++)
@@ -70,9 +71,10 @@ public static class ReportHtml
                     for (int c = 0; c < t.Rows[r].Count; c++)
                     {
                         double? shade = t.Shade is { } sh && r < sh.Count && c < sh[r].Count ? sh[r][c] : null;
+                        string cls = c > 0 && Numeric().IsMatch(t.Rows[r][c]) ? " class=\"num\"" : "";
                         sb.Append(shade is double v
-                            ? string.Create(CultureInfo.InvariantCulture, $"<td style=\"background:rgba(31,119,180,{0.08 + 0.6 * Math.Clamp(v, 0, 1):0.###})\">")
-                            : "<td>");
+                            ? string.Create(CultureInfo.InvariantCulture, $"<td{cls} style=\"background:rgba(31,119,180,{0.08 + 0.6 * Math.Clamp(v, 0, 1):0.###})\">")
+                            : $"<td{cls}>");
                         sb.Append(E(t.Rows[r][c])).Append("</td>");
                     }
                     sb.Append("</tr>\n");
@@ -90,4 +92,8 @@ public static class ReportHtml
     }
 
     private static string E(string s) => WebUtility.HtmlEncode(s);
+
+    // Numbers, percentages, intervals and "–" line up on the right.
+    [GeneratedRegex(@"^(–|\[?-?[0-9][0-9,.]*(%|e-?[0-9]+)?(, -?[0-9.]+\])?( \([0-9.]+%?\))?)$")]
+    private static partial Regex Numeric();
 }

@@ -73,15 +73,15 @@ public static class ReportSvg
     /// <summary>Horizontal dot-and-whisker chart of a metric (0–1) for several results, e.g. the model beside the baselines.</summary>
     public static string Intervals(IReadOnlyList<IntervalPoint> points, string metric, string title)
     {
-        const int rowHeight = 34, labelWidth = 230;
-        int height = Top + Bottom + Math.Max(1, points.Count) * rowHeight;
+        const int rowHeight = 34, labelWidth = 230, top = Top + 30; // room for the legend above the rows
+        int height = top + Bottom + Math.Max(1, points.Count) * rowHeight;
         var sb = Begin(title, height);
         double X(double v) => labelWidth + v * (Width - labelWidth - Right);
         double axisY = height - Bottom;
         for (int t = 0; t <= 10; t += 2)
         {
             double v = t / 10.0, x = X(v);
-            sb.Append(CultureInfo.InvariantCulture, $"<line x1=\"{x:0.##}\" x2=\"{x:0.##}\" y1=\"{Top}\" y2=\"{axisY}\" stroke=\"{Grid}\"/>");
+            sb.Append(CultureInfo.InvariantCulture, $"<line x1=\"{x:0.##}\" x2=\"{x:0.##}\" y1=\"{top}\" y2=\"{axisY}\" stroke=\"{Grid}\"/>");
             sb.Append(CultureInfo.InvariantCulture, $"<text x=\"{x:0.##}\" y=\"{axisY + 18}\" text-anchor=\"middle\" font-size=\"13\">{v:0.0}</text>");
         }
         sb.Append(CultureInfo.InvariantCulture, $"<line x1=\"{X(0)}\" x2=\"{X(1)}\" y1=\"{axisY}\" y2=\"{axisY}\" stroke=\"{Axis}\"/>");
@@ -90,7 +90,7 @@ public static class ReportSvg
         for (int i = 0; i < points.Count; i++)
         {
             var p = points[i];
-            double y = Top + i * rowHeight + rowHeight / 2.0;
+            double y = top + i * rowHeight + rowHeight / 2.0;
             string color = p.Highlight ? "#9467bd" : Bar;
             sb.Append(CultureInfo.InvariantCulture, $"<text x=\"{labelWidth - 10}\" y=\"{y + 5:0.##}\" text-anchor=\"end\" font-size=\"13\"{(p.Highlight ? " font-weight=\"bold\"" : "")}>{Esc(p.Name)}</text>");
             if (p.Low is double lo && p.High is double hi)
@@ -139,7 +139,7 @@ public static class ReportSvg
 
     private static void Legend(StringBuilder sb, IReadOnlyList<(string Label, string Color, bool Line)> items)
     {
-        double x = Width - Right - 10 - items.Sum(i => 30 + 7.5 * i.Label.Length);
+        double x = Width - Right - 10 - items.Sum(i => LegendWidth(i.Label));
         sb.Append("<g class=\"legend\">");
         foreach (var (label, color, line) in items)
         {
@@ -147,10 +147,13 @@ public static class ReportSvg
                 ? string.Create(CultureInfo.InvariantCulture, $"<line x1=\"{x:0.##}\" x2=\"{x + 14:0.##}\" y1=\"45\" y2=\"45\" stroke=\"{color}\" stroke-width=\"3\"/>")
                 : string.Create(CultureInfo.InvariantCulture, $"<rect x=\"{x:0.##}\" y=\"38\" width=\"14\" height=\"14\" fill=\"{color}\"/>"));
             sb.Append(CultureInfo.InvariantCulture, $"<text x=\"{x + 20:0.##}\" y=\"50\" font-size=\"12\">{Esc(label)}</text>");
-            x += 30 + 7.5 * label.Length;
+            x += LegendWidth(label);
         }
         sb.Append("</g>");
     }
+
+    // 12 px DejaVu Sans averages about 7.5 px a character; the swatch and gaps take 34.
+    private static double LegendWidth(string label) => 34 + 7.5 * label.Length;
 
     private static int NiceStep(int max)
     {
