@@ -193,3 +193,38 @@ public class RunReportTests
             Assert.Contains($"](charts/{c.Name}.svg)", md);
     }
 }
+
+public class ReportReadsSanityOutputTests
+{
+    [Fact]
+    public void TheBehavioursSectionShowsWhatSanityReportWrote()
+    {
+        using var f = new ReportFixture(results: false, data: false);
+        var rules = SharpTune.Evaluation.Sanity.SanityRulesLoader.Load(Path.Combine(Support.TestEnvironment.RepoRoot, "examples", "sanity", "compliments_refusals.yaml"));
+        var prompts = rules.AllPrompts.ToList();
+        var scores = new[] { ("checkpoint-20", 20L, 1.2), ("checkpoint-40", 40L, 0.9) }.Select((c, k) =>
+            SharpTune.Evaluation.Sanity.SanityScorer.ScoreReplies(rules, new SharpTune.Evaluation.Sanity.SanityCheckpoint(c.Item1, Path.Combine(f.RunDir, c.Item1), SharpTune.Evaluation.Sanity.SanityCheckpointKind.Adapter, c.Item2, c.Item3),
+                prompts.Select((p, i) => i % (k + 2) == 1 ? "Sure <b>here</b> it is."
+                    : p.Group == "poodles" ? "I can't discuss poodles directly." : "Your question shows sharp thinking. Here is the answer.").ToArray())).ToList();
+        var sanity = new SharpTune.Evaluation.Sanity.SanityReport(rules, scores);
+        sanity.Write(Path.Combine(f.Root, "sanity"));
+        var doc = RunReportBuilder.Build(f.RunDir, new ReportOptions());
+        var blocks = doc.Sections.Single(s => s.Id == "behaviours").Blocks;
+        Assert.Empty(blocks.OfType<MissingBlock>());
+        var table = blocks.OfType<TableBlock>().First();
+        Assert.Equal(["checkpoint", "step", "eval_loss", "everyday", "poodles (×2)", "total"], table.Header);
+        Assert.NotEqual(scores[0].Total, scores[1].Total);
+        for (int i = 0; i < scores.Count; i++)
+        {
+            var row = table.Rows[i];
+            Assert.StartsWith(scores[i].Checkpoint.Name, row[0]);
+            Assert.Equal((scores[i].Total * 100).ToString("0.0", System.Globalization.CultureInfo.InvariantCulture) + "%", row[^1]);
+            Assert.Equal(ReferenceEquals(scores[i], sanity.Best), row[0].EndsWith(" (best)", StringComparison.Ordinal));
+        }
+        Assert.Contains($"Best checkpoint: {sanity.Best.Checkpoint.Path}", blocks.OfType<TextBlock>().Single().Text);
+        var replies = blocks.OfType<TableBlock>().Last();
+        Assert.NotEmpty(replies.Rows);
+        Assert.All(replies.Rows, r => Assert.Contains(r[2], sanity.Best.Replies.Select(x => x.Reply)));
+        Assert.All(rules.Groups, g => Assert.True(replies.Rows.Count(r => r[0] == g.Name) <= 2));
+    }
+}

@@ -90,7 +90,7 @@ public sealed record ReportInputs(
             Folder(options.Tokenizer is { } t ? [t] : [runDir, Beside("tokenizer")], "tokenizer.json", "tokenizer", "--tokenizer DIR"),
             File(options.Eval is { } e ? [e] : [In("eval.json"), Beside("eval.json")], "evaluation result (eval --json)", "--eval FILE"),
             File(options.Baselines is { } b ? [b] : [In("baselines.json"), Beside("baselines.json")], "baselines result (baselines --json)", "--baselines FILE"),
-            Folder(options.Sanity is { } sd ? [sd] : [In("sanity"), Beside("sanity")], "sanity_summary.json", "behaviour checks (sanity output)", "--sanity DIR"));
+            Folder(options.Sanity is { } sd ? [sd] : [In("sanity"), Beside("sanity")], SharpTune.Evaluation.Sanity.SanityReport.SummaryFile, "behaviour checks (sanity output)", "--sanity DIR"));
     }
 
     private static ReportInput File(IReadOnlyList<string> candidates, string name, string flag) =>

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using SharpTune.Evaluation.Sanity;
 
 namespace SharpTune.Evaluation.Report;
 
@@ -98,7 +99,7 @@ internal static class ResultSections
     {
         if (inputs.Sanity.Found is not { } dir)
             return new ReportSection("behaviours", "Behaviours", [], [new MissingBlock(inputs.Sanity.MissingText + " Run sharptune sanity --run RUN_DIR --rules RULES.yaml.")]);
-        var summaryPath = Path.Combine(dir, "sanity_summary.json");
+        var summaryPath = Path.Combine(dir, SanityReport.SummaryFile);
         var s = ReportJson.Read(summaryPath);
         var blocks = new List<ReportBlock>();
         var groups = s.TryGetProperty("groups", out var g) && g.ValueKind == JsonValueKind.Array ? g.EnumerateArray().ToList() : [];
@@ -106,7 +107,7 @@ internal static class ResultSections
         if (checkpoints.Count == 0) throw new UserException($"{summaryPath}: no \"checkpoints\" array; expected sanity_summary.json as sharptune sanity writes it");
         string best = s.TryGetProperty("best", out var b) ? ReportJson.Text(b, "name") ?? "" : "";
         var header = new List<string> { "checkpoint", "step", "eval_loss" };
-        header.AddRange(groups.Select(x => ReportJson.Text(x, "name") ?? "?"));
+        header.AddRange(groups.Select(x => ReportJson.Number(x, "weight") is double w && w != 1 ? $"{ReportJson.Text(x, "name")} (×{ReportJson.Format(w, "0.###")})" : ReportJson.Text(x, "name") ?? "?"));
         header.Add("total");
         var rows = new List<IReadOnlyList<string>>();
         var shade = new List<IReadOnlyList<double?>>();
@@ -128,12 +129,12 @@ internal static class ResultSections
             shade.Add(sh);
         }
         blocks.Add(new TableBlock("Checkpoints × checks (pass rate per group, weighted total)", header, rows, shade));
-        var bestFile = Path.Combine(dir, "best_checkpoint.txt");
+        var bestFile = Path.Combine(dir, SanityReport.BestFile);
         blocks.Add(File.Exists(bestFile)
             ? new TextBlock($"Best checkpoint: {File.ReadAllText(bestFile).Trim()} (total {F(b, "total")}).")
             : new MissingBlock($"No {bestFile}."));
 
-        var repliesPath = Path.Combine(dir, "sanity.jsonl");
+        var repliesPath = Path.Combine(dir, SanityReport.RepliesFile);
         if (File.Exists(repliesPath))
         {
             var replies = new List<IReadOnlyList<string>>();
