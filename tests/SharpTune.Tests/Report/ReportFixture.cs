@@ -60,7 +60,9 @@ internal sealed class ReportFixture : IDisposable
         }
         File.WriteAllText(TrainJson, JsonSerializer.Serialize(records));
         File.WriteAllText(Path.Combine(dataset, "summary.json"), """
-            {"format": "movielens", "ratings_accepted": 1234, "users": {"total": 50, "kept": 48, "skipped": 2},
+            {"format": "movielens", "inputs": {"ratings": {"path": "ml/ratings.csv", "sha256": "00", "rows_read": 1300, "rows_rejected": 0, "rejected_by_reason": {}},
+                                              "movies": {"path": "ml/movies.csv", "sha256": "01", "rows_read": 99, "rows_rejected": 0, "rejected_by_reason": {}}},
+             "ratings_accepted": 1234, "users": {"total": 50, "kept": 48, "skipped": 2},
              "splits": {"train": {"file": "train.json", "samples": 40, "yes": 14, "no": 26}, "eval": {"file": "eval.json", "samples": 10, "yes": 4, "no": 6},
                         "test": {"file": "test_raw.jsonl", "samples": 12, "yes": 5, "no": 7}}}
             """);

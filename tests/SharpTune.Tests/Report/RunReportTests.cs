@@ -21,7 +21,8 @@ public class RunReportTests
             Assert.Empty(s.Blocks.OfType<MissingBlock>());
             Assert.NotEmpty(s.Commands);
         }
-        // data: splits from summary.json
+        // data: splits from summary.json, and the command that wrote it
+        Assert.Equal($"sharptune prepare movielens --ratings ml/ratings.csv --movies ml/movies.csv --out {Path.Combine(f.Root, "dataset")}", Section(doc, "data").Commands[0]);
         var splits = Section(doc, "data").Blocks.OfType<TableBlock>().First();
         Assert.Equal(["train", "train.json", "40", "14", "26", "35.0%"], splits.Rows[0]);
         // training: SharpTune's charts, checkpoints and best checkpoint from the run folder

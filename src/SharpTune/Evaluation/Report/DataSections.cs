@@ -20,7 +20,9 @@ internal static class DataSections
         {
             var s = ReportJson.Read(summaryPath);
             var dir = Path.GetDirectoryName(summaryPath)!;
-            commands.Add($"sharptune prepare {ReportJson.Text(s, "format") ?? "movielens"} --out {dir}");
+            var flags = s.TryGetProperty("inputs", out var inputsJson) && inputsJson.ValueKind == JsonValueKind.Object
+                ? string.Concat(inputsJson.EnumerateObject().Select(i => $" --{i.Name} {ReportJson.Text(i.Value, "path")}")) : "";
+            commands.Add($"sharptune prepare movielens{flags} --out {dir}");
             if (s.TryGetProperty("splits", out var splits) && splits.ValueKind == JsonValueKind.Object)
             {
                 var rows = new List<IReadOnlyList<string>>();

@@ -11,7 +11,7 @@ namespace SharpTune.Evaluation.Report;
 /// </summary>
 public static class ReportSvg
 {
-    private const int Width = 800, Height = 360, Left = 70, Right = 20, Top = 40, Bottom = 60;
+    private const int Width = 800, Height = 380, Left = 70, Right = 20, Top = 64, Bottom = 60; // the legend sits above Top
     private const string Bar = "#1f77b4", Over = "#d62728", Axis = "#333", Grid = "#ddd";
 
     /// <summary>One bar of a histogram: the half-open range [Low, High) and its count.</summary>
@@ -73,7 +73,7 @@ public static class ReportSvg
     /// <summary>Horizontal dot-and-whisker chart of a metric (0–1) for several results, e.g. the model beside the baselines.</summary>
     public static string Intervals(IReadOnlyList<IntervalPoint> points, string metric, string title)
     {
-        const int rowHeight = 34, labelWidth = 230, top = Top + 30; // room for the legend above the rows
+        const int rowHeight = 34, labelWidth = 230, top = Top + 6;
         int height = top + Bottom + Math.Max(1, points.Count) * rowHeight;
         var sb = Begin(title, height);
         double X(double v) => labelWidth + v * (Width - labelWidth - Right);
