@@ -229,3 +229,31 @@ public class ReportReadsSanityOutputTests
         Assert.All(rules.Groups, g => Assert.True(replies.Rows.Count(r => r[0] == g.Name) <= 2));
     }
 }
+
+public class ReportReadsEvaluationOutputTests
+{
+    [Fact]
+    public void TheResultsSectionShowsWhatEvaluationJsonWrote()
+    {
+        using var f = new ReportFixture(results: false, data: false);
+        var labels = new SharpTune.Evaluation.LabelSet(["No", "Yes"]);
+        int[] refs = [0, 0, 0, 1, 1, 1, 0, 1, 0, 0];
+        int[] model = [0, 1, 0, 1, -1, 1, 0, 0, 0, 0];
+        var result = SharpTune.Evaluation.ClassificationMetrics.Compute(labels, refs, model, bootstrap: new SharpTune.Evaluation.BootstrapOptions(200, 3));
+        File.WriteAllBytes(Path.Combine(f.Root, "eval.json"), SharpTune.Evaluation.EvaluationJson.Serialize(result));
+        var majority = SharpTune.Evaluation.ClassificationMetrics.Compute(labels, refs, new int[refs.Length]);
+        File.WriteAllBytes(Path.Combine(f.Root, "baselines.json"), SharpTune.Evaluation.EvaluationJson.Serialize([KeyValuePair.Create("majority", majority)]));
+        var doc = RunReportBuilder.Build(f.RunDir, new ReportOptions());
+        var section = doc.Sections.Single(s => s.Id == "results");
+        Assert.Empty(section.Blocks.OfType<MissingBlock>());
+        var tables = section.Blocks.OfType<TableBlock>().ToList();
+        // confusion: reference No → No 5, Yes 1; reference Yes → No 1, Yes 2, unparseable 1
+        Assert.Equal(["No", "5", "1", "0"], tables[0].Rows[0]);
+        Assert.Equal(["Yes", "1", "2", "1"], tables[0].Rows[1]);
+        var f4 = (double v) => v.ToString("0.0000", System.Globalization.CultureInfo.InvariantCulture);
+        Assert.Equal(["accuracy", f4(result.Accuracy), $"[{f4(result.AccuracyInterval!.Low)}, {f4(result.AccuracyInterval.High)}]"], tables[1].Rows[1]);
+        var beside = tables.Single(t => t.Caption.StartsWith("The model beside", StringComparison.Ordinal));
+        Assert.Equal(["model", "majority"], beside.Rows.Select(r => r[0]));
+        Assert.Equal(f4(majority.Accuracy), beside.Rows[1][2]);
+    }
+}
