@@ -87,6 +87,20 @@ public class RunReportTests
     }
 
     [Fact]
+    public void ACutoffFarBeyondTheDataKeepsTheBinsNarrowAndIsNamedInTheLegend()
+    {
+        var lengths = Enumerable.Range(394, 32).ToArray();
+        var bins = ReportSvg.Histogram(lengths, cutoff: 1024);
+        Assert.Equal(394, bins[0].Low);
+        Assert.All(bins, b => Assert.InRange(b.High - b.Low, 1, 2));
+        var svg = ReportSvg.LengthHistogram(bins, 1024, "t");
+        Assert.DoesNotContain("class=\"cutoff\"", svg);
+        Assert.Contains("cutoff_len 1024: beyond the axis", svg);
+        // a cutoff inside the data is drawn
+        Assert.Contains("class=\"cutoff\"", ReportSvg.LengthHistogram(ReportSvg.Histogram(lengths, 410), 410, "t"));
+    }
+
+    [Fact]
     public void MaskingShowsTwoSamplesWithTheSupervisedAnswer()
     {
         using var f = new ReportFixture(results: false);

@@ -4,11 +4,11 @@ using System.Text;
 
 namespace SharpTune.Evaluation.Report;
 
-/// <summary>
-/// The report's own charts as small inline SVG documents with axes, labels and a legend: the token-length histogram
-/// (with the cutoff marked) and metrics with their intervals. Every text from data is XML-escaped; sizes are in a
-/// viewBox so the chart scales to the page width.
-/// </summary>
+    /// <summary>
+    /// The report's own charts as small inline SVG documents with axes, labels and a legend: the token-length histogram
+    /// (with the cutoff marked) and metrics with their intervals. Every text from data is XML-escaped; sizes are in a
+    /// viewBox so the chart scales to the page width.
+    /// </summary>
 public static class ReportSvg
 {
     private const int Width = 800, Height = 380, Left = 70, Right = 20, Top = 64, Bottom = 60; // the legend sits above Top
@@ -18,37 +18,38 @@ public static class ReportSvg
     public sealed record Bin(int Low, int High, int Count);
 
     /// <summary>
-/// Bins <paramref name="lengths"/> into about <paramref name="bins"/> equal ranges starting at 0; one edge falls just
-/// above <paramref name="cutoff"/> (a sample is over when longer than it), so each bar is wholly within or over it.
-/// </summary>
+    /// Bins <paramref name="lengths"/> into about <paramref name="bins"/> equal ranges over the data (min to max); when
+    /// <paramref name="cutoff"/> falls inside, the bins are shifted so that <c>cutoff + 1</c> is an edge (a sample is
+    /// over when longer than the cutoff), so each bar is wholly within or over it.
+    /// </summary>
     public static List<Bin> Histogram(IReadOnlyList<int> lengths, int? cutoff, int bins = 24)
     {
         if (lengths.Count == 0) return [];
-        int max = Math.Max(lengths.Max(), cutoff ?? 0) + 1;
-        int width = Math.Max(1, (int)Math.Ceiling(max / (double)bins));
-        if (cutoff is int cut && cut >= 0)
-        {
-            // the smallest width ≥ the plain one that divides cutoff + 1, so that is an edge
-            int c = cut + 1, k = Math.Max(1, c / width);
-            width = (int)Math.Ceiling(c / (double)k);
-            while (c % width != 0) width++;
-        }
-        int n = (max + width - 1) / width;
+        int lo = lengths.Min(), hi = lengths.Max() + 1;
+        int width = Math.Max(1, (int)Math.Ceiling((hi - lo) / (double)bins));
+        int start = cutoff is int c && c + 1 > lo && c + 1 < hi ? c + 1 - (int)Math.Ceiling((c + 1 - lo) / (double)width) * width : lo;
+        int n = (hi - start + width - 1) / width;
         var counts = new int[n];
-        foreach (var l in lengths) counts[Math.Min(n - 1, l / width)]++;
-        return Enumerable.Range(0, n).Select(i => new Bin(i * width, (i + 1) * width, counts[i])).ToList();
+        foreach (var l in lengths) counts[(l - start) / width]++;
+        return Enumerable.Range(0, n).Select(i => new Bin(start + i * width, start + (i + 1) * width, counts[i])).ToList();
     }
 
-    /// <summary>The token-length histogram: bars under the cutoff in blue, over it in red, the cutoff as a dashed line.</summary>
+    /// <summary>
+    /// The token-length histogram: bars within the cutoff in blue, over it in red, the cutoff as a dashed line. The axis
+    /// spans the data, stretched to the cutoff when that is near (within half the data's span again); a cutoff far
+    /// beyond every sample is named in the legend instead, so the bars keep their resolution.
+    /// </summary>
     public static string LengthHistogram(IReadOnlyList<Bin> bins, int? cutoff, string title)
     {
         var sb = Begin(title);
-        double xMax = bins.Count == 0 ? 1 : bins[^1].High;
+        double xMin = bins.Count == 0 ? 0 : bins[0].Low, xMax = bins.Count == 0 ? 1 : bins[^1].High;
+        bool cutoffOnAxis = cutoff is int co && co + 1 >= xMin && co + 1 <= Math.Max(xMax, 1.5 * xMax - 0.5 * xMin);
+        if (cutoffOnAxis) xMax = Math.Max(xMax, cutoff!.Value + 1 + (xMax - xMin) / 20);
         int yMax = Math.Max(1, bins.Count == 0 ? 1 : bins.Max(b => b.Count));
-        double X(double v) => Left + v / xMax * (Width - Left - Right);
+        double X(double v) => Left + (v - xMin) / (xMax - xMin) * (Width - Left - Right);
         double Y(double v) => Height - Bottom - v / yMax * (Height - Top - Bottom);
         YAxis(sb, yMax, Y, "samples");
-        XAxis(sb, xMax, X, "tokens per sample (before truncation)");
+        XAxis(sb, xMin, xMax, X, "tokens per sample (before truncation)");
         sb.Append("<g class=\"bars\">");
         foreach (var b in bins.Where(b => b.Count > 0))
         {
@@ -58,11 +59,12 @@ public static class ReportSvg
         }
         sb.Append("</g>");
         var legend = new List<(string, string, bool)> { ("within cutoff_len", Bar, false) };
-        if (cutoff is int cut)
+        if (cutoff is int cut && cutoffOnAxis)
         {
             sb.Append(CultureInfo.InvariantCulture, $"<line class=\"cutoff\" x1=\"{X(cut + 1):0.##}\" x2=\"{X(cut + 1):0.##}\" y1=\"{Top}\" y2=\"{Height - Bottom}\" stroke=\"{Over}\" stroke-width=\"2\" stroke-dasharray=\"6 4\"/>");
             legend.Add(($"over cutoff_len ({cut})", Over, false));
         }
+        else if (cutoff is int far) legend.Add(($"cutoff_len {far}: beyond the axis", Over, true));
         Legend(sb, legend);
         return End(sb);
     }
@@ -128,10 +130,10 @@ public static class ReportSvg
         sb.Append(CultureInfo.InvariantCulture, $"<text transform=\"translate(18 {(Top + Height - Bottom) / 2}) rotate(-90)\" text-anchor=\"middle\" font-size=\"14\">{Esc(label)}</text>");
     }
 
-    private static void XAxis(StringBuilder sb, double xMax, Func<double, double> x, string label)
+    private static void XAxis(StringBuilder sb, double xMin, double xMax, Func<double, double> x, string label)
     {
-        int step = NiceStep((int)Math.Ceiling(xMax));
-        for (int v = 0; v <= xMax; v += step)
+        int step = NiceStep((int)Math.Ceiling(xMax - xMin));
+        for (int v = (int)Math.Ceiling(xMin / step) * step; v <= xMax; v += step)
             sb.Append(CultureInfo.InvariantCulture, $"<text x=\"{x(v):0.##}\" y=\"{Height - Bottom + 18}\" text-anchor=\"middle\" font-size=\"12\">{v}</text>");
         sb.Append(CultureInfo.InvariantCulture, $"<line x1=\"{Left}\" x2=\"{Width - Right}\" y1=\"{Height - Bottom}\" y2=\"{Height - Bottom}\" stroke=\"{Axis}\"/>");
         sb.Append(CultureInfo.InvariantCulture, $"<text x=\"{(Left + Width - Right) / 2}\" y=\"{Height - 16}\" text-anchor=\"middle\" font-size=\"14\">{Esc(label)}</text>");
