@@ -27,6 +27,7 @@ public static class CommandTree
         root.Add(PlotCommand.Create());
         root.Add(BehaviourCommands.GenerateData());
         root.Add(BehaviourCommands.Sanity(request => new ModelSanityResponder(request, ModelFolder.Open)));
+        root.Add(ReportCommand.Create());
         root.Add(BenchCommands.Create());
         root.Add(TrainCommand.Create());
         foreach (var c in PreprocessCommands.Create()) root.Add(c);
