@@ -28,6 +28,7 @@ public static class CommandTree
         root.Add(BehaviourCommands.GenerateData());
         root.Add(BehaviourCommands.Sanity(request => new ModelSanityResponder(request, ModelFolder.Open)));
         root.Add(ReportCommand.Create());
+        foreach (var c in InferCommands.Create(ModelFolder.Open)) root.Add(c);
         root.Add(BenchCommands.Create());
         root.Add(TrainCommand.Create());
         foreach (var c in PreprocessCommands.Create()) root.Add(c);

@@ -178,7 +178,7 @@ internal static class PreprocessCommands
     private static string Flag(string key) => key.Replace('_', '-');
 
     // Repeated --template-kwarg KEY=VALUE as one JSON object: VALUE is JSON, else a bare word (a string).
-    private static string? TemplateKwargs(ParsedArgs a)
+    internal static string? TemplateKwargs(ParsedArgs a)
     {
         var pairs = a.List("template-kwarg");
         if (pairs.Count == 0) return null;

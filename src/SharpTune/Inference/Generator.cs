@@ -125,6 +125,100 @@ public sealed class Generator : IDisposable
         return results;
     }
 
+    /// <summary>
+    /// Continuous batching: generates for each prompt of <paramref name="prompts"/> (read lazily, each with the key the
+    /// caller uses to place its result), keeping up to the cache's batch size of sequences running; a finished
+    /// sequence's slot takes the next prompt in the very next step, whose prefill runs in the same forward as the
+    /// others' decode tokens. <paramref name="finished"/> is called as each sequence ends (not in key order). Sampling
+    /// draws from a generator seeded by (seed, key), so a prompt's output does not depend on which prompts ran beside it.
+    /// </summary>
+    public void GenerateContinuous(IEnumerable<(long Key, int[] Prompt)> prompts, GenerationOptions options, ITextTokenizer? decoder, Action<long, GenerationResult> finished)
+    {
+        options.Validate();
+        if (options.StopStrings.Count > 0 && decoder is null) throw new ArgumentException("stop strings need a token decoder", nameof(decoder));
+        int slots = _cache.MaxBatch, vocab = _model.Config.VocabSize;
+        var eos = new HashSet<int>(options.EosTokenIds);
+        var key = new long[slots];
+        var prompt = new int[slots][];
+        var generated = new List<int>[slots];
+        var sampler = new TokenSampler[slots];
+        var running = new bool[slots];
+        var fresh = new bool[slots];
+        var ids = new List<int>();
+        var seqs = new List<int>();
+        var pos = new List<int>();
+        var rows = new List<int>();
+        using var source = prompts.GetEnumerator();
+        bool more = true;
+        while (true)
+        {
+            // Free slots take the next prompts.
+            for (int s = 0; s < slots && more; s++)
+            {
+                if (running[s]) continue;
+                if (!(more = source.MoveNext())) break;
+                var (k, p) = source.Current;
+                if (p.Length == 0) throw new UserException($"prompt {k + 1} is empty");
+                if (p.Length + options.MaxNewTokens > _cache.MaxLength)
+                    throw new UserException($"prompt {k + 1} has {p.Length} tokens; with max_new_tokens {options.MaxNewTokens} it exceeds the context of {_cache.MaxLength}");
+                if (options.MaxNewTokens == 0) { finished(k, new GenerationResult([], decoder is null ? null : "", FinishReason.Length)); s--; continue; }
+                key[s] = k; prompt[s] = p; generated[s] = []; running[s] = true; fresh[s] = true;
+                sampler[s] = new TokenSampler(options with { Seed = SequenceSeed(options.Seed, k) });
+                _cache.SetLength(s, 0);
+            }
+            ids.Clear(); seqs.Clear(); pos.Clear(); rows.Clear();
+            for (int s = 0; s < slots; s++)
+            {
+                if (!running[s]) continue;
+                if (fresh[s])
+                    for (int t = 0; t < prompt[s].Length; t++) { ids.Add(prompt[s][t]); seqs.Add(s); pos.Add(t); }
+                else { ids.Add(generated[s][^1]); seqs.Add(s); pos.Add(prompt[s].Length + generated[s].Count - 1); }
+                rows.Add(ids.Count - 1);
+                fresh[s] = false;
+            }
+            if (rows.Count == 0) break;
+            _model.Forward(_cache, System.Runtime.InteropServices.CollectionsMarshal.AsSpan(ids), System.Runtime.InteropServices.CollectionsMarshal.AsSpan(seqs),
+                System.Runtime.InteropServices.CollectionsMarshal.AsSpan(pos), System.Runtime.InteropServices.CollectionsMarshal.AsSpan(rows), _logits);
+            int row = 0;
+            for (int s = 0; s < slots; s++)
+            {
+                if (!running[s]) continue;
+                int token = sampler[s].Next(_logits.AsSpan(row++ * vocab, vocab));
+                var g = generated[s];
+                g.Add(token);
+                FinishReason? reason = null;
+                if (eos.Contains(token)) reason = FinishReason.Eos;
+                else if (options.StopStrings.Count > 0 && StopAt(decoder!.Decode(g.ToArray(), skipSpecialTokens: true), options.StopStrings) >= 0) reason = FinishReason.Stop;
+                else if (g.Count >= options.MaxNewTokens) reason = FinishReason.Length;
+                if (reason is not { } r) continue;
+                running[s] = false;
+                finished(key[s], Result(g, r, options, decoder));
+            }
+        }
+    }
+
+    /// <summary>The sampling seed of the sequence with key <paramref name="key"/>: a SplitMix64 finalizer of (seed, key).</summary>
+    internal static int SequenceSeed(int seed, long key)
+    {
+        ulong z = (ulong)(uint)seed * 0x9E3779B97F4A7C15UL + (ulong)key + 1;
+        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL;
+        z = (z ^ (z >> 27)) * 0x94D049BB133111EBUL;
+        return (int)((z ^ (z >> 31)) & 0x7FFFFFFF);
+    }
+
+    private static GenerationResult Result(List<int> generated, FinishReason finish, GenerationOptions options, ITextTokenizer? decoder)
+    {
+        string? text = null;
+        if (decoder is not null)
+        {
+            int count = finish == FinishReason.Eos ? generated.Count - 1 : generated.Count;
+            text = decoder.Decode(generated.GetRange(0, count).ToArray(), skipSpecialTokens: true);
+            int cut = StopAt(text, options.StopStrings);
+            if (cut >= 0) text = text[..cut];
+        }
+        return new GenerationResult(generated, text, finish);
+    }
+
     /// <summary>Index of the earliest stop string in <paramref name="text"/>, or -1.</summary>
     private static int StopAt(string text, IReadOnlyList<string> stops)
     {

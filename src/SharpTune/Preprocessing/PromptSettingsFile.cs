@@ -59,18 +59,21 @@ public static class PromptSettingsFile
     /// The settings of a run: <c>DIR/prompt_settings.json</c> (a checkpoint, a cache entry, or a run folder that holds
     /// one), else that of the run's latest <c>checkpoint-N</c> subfolder (highest N).
     /// </summary>
-    public static PromptSettings Find(string dir)
+    public static PromptSettings Find(string dir) => Read(FindFile(dir));
+
+    /// <summary>The <see cref="FileName"/> that <see cref="Find"/> reads for <paramref name="dir"/> (its folder is the checkpoint).</summary>
+    public static string FindFile(string dir)
     {
-        if (File.Exists(dir)) return Read(dir);
+        if (File.Exists(dir)) return dir;
         if (!Directory.Exists(dir)) throw new UserException($"{dir}: run or checkpoint folder not found");
         var direct = Path.Combine(dir, FileName);
-        if (File.Exists(direct)) return Read(direct);
+        if (File.Exists(direct)) return direct;
         var latest = Directory.GetDirectories(dir, "checkpoint-*")
             .Select(d => (Dir: d, Step: int.TryParse(Path.GetFileName(d)["checkpoint-".Length..], out var n) ? n : -1))
             .Where(c => c.Step >= 0 && File.Exists(Path.Combine(c.Dir, FileName)))
             .OrderByDescending(c => c.Step)
             .FirstOrDefault();
-        return latest.Dir is not null ? Read(Path.Combine(latest.Dir, FileName))
+        return latest.Dir is not null ? Path.Combine(latest.Dir, FileName)
             : throw new UserException($"{dir}: no {FileName} in the folder or in a checkpoint-N subfolder (expected a checkpoint, a run folder or a preprocessing cache entry)");
     }
 

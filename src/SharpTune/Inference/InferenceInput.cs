@@ -1,0 +1,73 @@
+using System.Text.Json;
+using SharpTune.Data.Sft;
+
+namespace SharpTune.Inference;
+
+/// <summary>One record to infer for: the parsed record, its reference answer and the id fields copied to the output.</summary>
+/// <param name="Index">0-based position in the input file.</param>
+/// <param name="Record">The record; its final assistant turn (the reference) is not part of the prompt.</param>
+/// <param name="Reference">The reference answer (the final assistant turn or the completion), or null.</param>
+/// <param name="IdFields">Fields named <c>id</c> or ending in <c>_id</c> (<c>user_id</c>, <c>movie_id</c>, …), name → raw JSON, in record order.</param>
+public sealed record InferenceItem(int Index, SftRecord Record, string? Reference, IReadOnlyList<KeyValuePair<string, string>> IdFields);
+
+/// <summary>
+/// Reads the records of an inference run through the same readers as training: Alpaca (with system and history),
+/// messages and ShareGPT records (the last assistant message is the reference answer), prompt/completion records,
+/// <c>test_raw.jsonl</c> from <c>prepare movielens</c> (Alpaca with ids), and plain <c>{"prompt": …}</c> lines, which
+/// become one user turn. JSON array or JSON Lines; errors name the file and line (or record index).
+/// </summary>
+public static class InferenceInput
+{
+    /// <summary>Reads every record of <paramref name="path"/>.</summary>
+    public static IReadOnlyList<InferenceItem> Read(string path)
+    {
+        if (!File.Exists(path)) throw new UserException($"{path}: data file not found");
+        var items = new List<InferenceItem>();
+        DatasetDescription? description = null;
+        bool plainPrompts = false;
+        foreach (var (element, source, index) in SftDatasetReader.Elements(File.ReadAllBytes(path), path))
+        {
+            if (element.ValueKind != JsonValueKind.Object) throw new UserException($"{source}: expected a JSON object, got {element.ValueKind}");
+            if (items.Count == 0)
+            {
+                plainPrompts = IsPlainPrompt(element);
+                if (!plainPrompts)
+                    description = DatasetDescription.For(DatasetDescription.Detect(element)
+                        ?? throw new UserException($"{source}: cannot tell the record format from its keys (expected messages, conversations, instruction+output, prompt+completion or prompt)"));
+            }
+            SftRecord record;
+            string? reference;
+            if (plainPrompts)
+            {
+                if (!element.TryGetProperty("prompt", out var prompt)) throw new UserException($"{source}: missing field 'prompt' (the first record was a plain {{\"prompt\": …}} line)");
+                if (prompt.ValueKind != JsonValueKind.String) throw new UserException($"{source}: field 'prompt' must be a string, got {prompt.ValueKind}");
+                record = new SftRecord { Source = source, Index = index, Kind = SftRecordKind.Conversation, Turns = [new SftTurn("user", prompt.GetString()!)] };
+                reference = element.TryGetProperty("label", out var l) && l.ValueKind == JsonValueKind.String ? l.GetString() : null;
+            }
+            else
+            {
+                record = SftRecordParser.Parse(element, description!, source, index);
+                reference = record.Kind switch
+                {
+                    SftRecordKind.Conversation => record.Turns[^1].Content,
+                    SftRecordKind.Completion => record.Completion,
+                    _ => throw new UserException($"{source}: a text record has no prompt to infer from"),
+                };
+            }
+            items.Add(new InferenceItem(index, record, reference, IdFields(element)));
+        }
+        return items;
+    }
+
+    private static bool IsPlainPrompt(JsonElement e) =>
+        e.TryGetProperty("prompt", out _) && DatasetDescription.Detect(e) is null;
+
+    private static List<KeyValuePair<string, string>> IdFields(JsonElement e)
+    {
+        var list = new List<KeyValuePair<string, string>>();
+        foreach (var p in e.EnumerateObject())
+            if ((p.Name == "id" || p.Name.EndsWith("_id", StringComparison.Ordinal)) && p.Value.ValueKind is JsonValueKind.Number or JsonValueKind.String)
+                list.Add(new(p.Name, p.Value.GetRawText()));
+        return list;
+    }
+}

@@ -1,0 +1,23 @@
+using SharpTune.Preprocessing;
+
+namespace SharpTune.Inference;
+
+/// <summary>
+/// A training run given to inference (<c>--run DIR</c>): a run folder (its latest <c>checkpoint-N</c>), a checkpoint,
+/// or a preprocessing cache entry. It supplies the prompt settings training rendered with and, when the checkpoint
+/// holds one, the LoRA adapter it trained.
+/// </summary>
+/// <param name="Checkpoint">The folder holding <c>prompt_settings.json</c>.</param>
+/// <param name="Prompt">The saved prompt settings.</param>
+/// <param name="AdapterPath">The checkpoint itself when it holds <c>adapter_config.json</c>, else null.</param>
+public sealed record RunFolder(string Checkpoint, PromptSettings Prompt, string? AdapterPath)
+{
+    /// <summary>Resolves <paramref name="dir"/> as <see cref="PromptSettingsFile.Find"/> does.</summary>
+    public static RunFolder Open(string dir)
+    {
+        var file = PromptSettingsFile.FindFile(dir);
+        var checkpoint = Path.GetDirectoryName(Path.GetFullPath(file))!;
+        var adapter = File.Exists(Path.Combine(checkpoint, "adapter_config.json")) ? checkpoint : null;
+        return new RunFolder(checkpoint, PromptSettingsFile.Read(file), adapter);
+    }
+}
