@@ -113,6 +113,15 @@ public static class BatchInference
         return result;
     }
 
+    /// <summary>The inference prompt of <paramref name="item"/> and its token ids: what training tokenized before the answer.</summary>
+    public static (string Text, int[] Ids) Prompt(PromptBuilder builder, ITextTokenizer tokenizer, InferenceItem item, bool addSpecialTokens = false)
+    {
+        var text = builder.InferencePrompt(item.Record);
+        var ids = tokenizer.Encode(text, addSpecialTokens);
+        if (ids.Length == 0) throw new UserException($"{item.Record.Source}: the prompt is empty");
+        return (text, ids);
+    }
+
     /// <summary>Runs inference for <paramref name="settings"/> with <paramref name="folder"/>; <paramref name="progress"/> gets (written, total).</summary>
     public static InferenceSummary Run(IModelFolder folder, InferenceSettings settings, IComputeBackend backend, Action<int, int>? progress = null)
     {
@@ -139,9 +148,7 @@ public static class BatchInference
         var prompts = new int[items.Count][];
         for (int i = 0; i < items.Count; i++)
         {
-            texts[i] = builder.InferencePrompt(items[i].Record);
-            prompts[i] = tokenizer.Encode(texts[i], settings.AddSpecialTokens);
-            if (prompts[i].Length == 0) throw new UserException($"{items[i].Record.Source}: the prompt is empty");
+            (texts[i], prompts[i]) = Prompt(builder, tokenizer, items[i], settings.AddSpecialTokens);
         }
 
         using var file = PredictionFile.Open(settings.OutputPath, Fingerprint(folder, settings, generation), items.Count);

@@ -1,0 +1,102 @@
+using SharpTune.Engine;
+using SharpTune.Inference;
+using SharpTune.Models;
+using SharpTune.Tests.Models;
+
+namespace SharpTune.Tests.Inference;
+
+/// <summary>Continuous batching gives each prompt what it gets alone; label scores equal full teacher-forced forwards.</summary>
+public sealed class BatchingAndScoringTests
+{
+    private static readonly ModelConfig Config = RandomModels.Config(ModelArchitecture.Qwen3, tied: false, vocab: 61);
+    private static readonly InMemoryTensorSource Weights = RandomModels.Weights(Config, 21, bf16: false);
+
+    private static int[][] Prompts(int count, int seed)
+    {
+        var rng = new Random(seed);
+        return Enumerable.Range(0, count).Select(_ => Enumerable.Range(0, rng.Next(1, 14)).Select(_ => rng.Next(Config.VocabSize)).ToArray()).ToArray();
+    }
+
+    [Fact]
+    public void A_finished_slot_takes_the_next_prompt_and_every_prompt_gets_its_solo_result()
+    {
+        using var backend = KernelFactory.CreateCpu();
+        using var weights = DecoderWeights.Load(Config, Weights, backend);
+        using var model = new DecoderModel(weights, maxTokens: 16, maxLogitRows: 3);
+        var prompts = Prompts(11, 3);
+        // Two frequent tokens end sequences early, so slots free up at different steps.
+        var options = new GenerationOptions { MaxNewTokens = 9, EosTokenIds = [5, 17, 40] };
+        using var solo = new Generator(model, 1, 32);
+        var expected = prompts.Select(p => solo.Generate([p], options)[0]).ToArray();
+        Assert.Contains(expected, r => r.FinishReason == FinishReason.Eos);
+        Assert.Contains(expected, r => r.FinishReason == FinishReason.Length);
+
+        using var batched = new Generator(model, 3, 32);
+        var got = new GenerationResult?[prompts.Length];
+        var order = new List<long>();
+        batched.GenerateContinuous(prompts.Select((p, i) => ((long)i, p)), options, null, (k, r) => { got[k] = r; order.Add(k); });
+        for (int i = 0; i < prompts.Length; i++)
+        {
+            Assert.Equal(expected[i].Ids, got[i]!.Ids);
+            Assert.Equal(expected[i].FinishReason, got[i]!.FinishReason);
+        }
+        // Continuous batching: results come back as sequences finish, not in groups of three in order.
+        Assert.NotEqual(Enumerable.Range(0, prompts.Length).Select(i => (long)i), order);
+    }
+
+    [Fact]
+    public void Sampled_outputs_do_not_depend_on_the_batch_a_prompt_runs_in()
+    {
+        using var backend = KernelFactory.CreateCpu();
+        using var weights = DecoderWeights.Load(Config, Weights, backend);
+        using var model = new DecoderModel(weights);
+        var prompts = Prompts(6, 4);
+        var options = new GenerationOptions { MaxNewTokens = 6, Temperature = 1.3f, TopK = 20, Seed = 9 };
+        IReadOnlyList<int>[] Run(int batch, int skip)
+        {
+            using var g = new Generator(model, batch, 32);
+            var r = new IReadOnlyList<int>[prompts.Length];
+            g.GenerateContinuous(prompts.Select((p, i) => ((long)i, p)).Skip(skip), options, null, (k, x) => r[k] = x.Ids);
+            return r;
+        }
+        var all = Run(4, 0);
+        var resumed = Run(1, 2);
+        for (int i = 2; i < prompts.Length; i++) Assert.Equal(all[i], resumed[i]);
+    }
+
+    [Fact]
+    public void Label_scores_equal_log_probabilities_from_full_forwards_and_p_is_their_softmax()
+    {
+        using var backend = KernelFactory.CreateCpu();
+        using var weights = DecoderWeights.Load(Config, Weights, backend);
+        using var model = new DecoderModel(weights, maxTokens: 8, maxLogitRows: 8);
+        var prompts = Prompts(5, 7);
+        int[][] labels = [[3], [9, 12, 4], [9, 30]];   // one single-token and two multi-token labels sharing a first token
+        var got = new Dictionary<long, double[]>();
+        using (var scorer = new LabelScorer(model, 2, 32))
+            scorer.Score(prompts.Select((p, i) => ((long)i, p, labels)), (k, s) => got[k] = s);
+        using var cache = new KvCache(Config, backend, 1, 32);
+        int vocab = Config.VocabSize;
+        for (int i = 0; i < prompts.Length; i++)
+            for (int j = 0; j < labels.Length; j++)
+            {
+                int[] full = [.. prompts[i], .. labels[j]];
+                var logits = model.ForwardPadded(cache, [full], [Enumerable.Repeat(1, full.Length).ToArray()])[0];
+                double expected = 0;
+                for (int t = 0; t < labels[j].Length; t++)
+                {
+                    int row = prompts[i].Length - 1 + t;
+                    var r = logits.AsSpan(row * vocab, vocab);
+                    double max = double.NegativeInfinity, sum = 0;
+                    foreach (var v in r) max = Math.Max(max, v);
+                    foreach (var v in r) sum += Math.Exp(v - max);
+                    expected += r[labels[j][t]] - (max + Math.Log(sum));
+                }
+                Assert.Equal(expected, got[i][j], 4);
+            }
+        var p = LabelScorer.Normalize(got[0]);
+        double z = got[0].Sum(Math.Exp);
+        for (int j = 0; j < labels.Length; j++) Assert.Equal(Math.Exp(got[0][j]) / z, p[j], 12);
+        Assert.Equal(1.0, p.Sum(), 12);
+    }
+}
