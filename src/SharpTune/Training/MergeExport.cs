@@ -16,7 +16,7 @@ namespace SharpTune.Training;
 /// <param name="Source">The file, for messages.</param>
 /// <param name="ModelPath">The base model folder.</param>
 /// <param name="AdapterPath">The PEFT adapter folder, or null to re-export the base.</param>
-/// <param name="Template">The template key (a built-in name or .jinja path replaces the chat template), or null.</param>
+/// <param name="Template">The template key (a LLaMA-Factory name, see <see cref="Configuration.TemplateTable"/>, or a .jinja path), or null.</param>
 /// <param name="ExportDir">The folder to write.</param>
 /// <param name="ExportSizeGb">Shard size in GB (default 5, LLaMA-Factory's).</param>
 public sealed record MergeExportConfig(string Source, string ModelPath, string? AdapterPath, string? Template, string ExportDir, double ExportSizeGb)
@@ -86,12 +86,18 @@ public static class MergeExport
                 templateSource = File.ReadAllText(t);
                 templateFrom = t;
             }
-            else if (ChatTemplate.BuiltinNames.Contains(t))
+            else
             {
-                templateSource = ChatTemplate.Builtin(t).Source;
-                templateFrom = $"built-in '{t}'";
+                // LLaMA-Factory's template names, resolved as training configs resolve them (the model's own template
+                // when it is of that family, else SharpTune's built-in of the family).
+                var choice = Configuration.TemplateTable.Resolve(t, config.ModelPath, config.Source);
+                if (!choice.UseModelTemplate && choice.Builtin is { } builtin)
+                {
+                    templateSource = ChatTemplate.Builtin(builtin).Source;
+                    templateFrom = $"built-in '{builtin}' (template {t})";
+                }
+                else templateFrom = $"the base model's (template {t} is of its family)";
             }
-            else templateFrom = $"the base model's ('{t}' is not a built-in template)";
         }
         var merged = adapter is null ? null : AdapterMerger.MergeInto(model.Weights, model.Config, adapter);
         try

@@ -225,6 +225,16 @@ public sealed class InferCliTests : IDisposable
         Assert.Equal(0, a.Code);
         Assert.Equal(b.Out, a.Out);
 
+        Assert.False(File.Exists(Path.Combine(_dir.File("merged"), "chat_template.jinja")));   // qwen3_nothink: the model's own Qwen3 template is kept
+        // A template of another family replaces the chat template (chat_template.jinja and tokenizer_config.json's).
+        var other = _dir.File("other.yaml");
+        File.WriteAllText(other, $"model_name_or_path: {model}\nadapter_name_or_path: {adapterDir}\ntemplate: llama3\nexport_dir: {_dir.File("llama3")}\n");
+        Assert.Equal(0, Cli("", "export", other).Code);
+        var llama3 = SharpTune.Text.Templates.ChatTemplate.Builtin("llama3").Source;
+        Assert.Equal(llama3, File.ReadAllText(Path.Combine(_dir.File("llama3"), "chat_template.jinja")));
+        Assert.Equal(llama3, JsonDocument.Parse(File.ReadAllText(Path.Combine(_dir.File("llama3"), "tokenizer_config.json"))).RootElement.GetProperty("chat_template").GetString());
+        Assert.True(File.Exists(Path.Combine(_dir.File("llama3"), "model.safetensors")));   // under 5 GB: one file
+
         File.AppendAllText(yaml, "\nexport_quantization_bit: 4\n");
         AssertOneLineError(Cli("", "export", yaml), "qwen3_lora_sft.yaml:14: unknown key 'export_quantization_bit'");
     }
