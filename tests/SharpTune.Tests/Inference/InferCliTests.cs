@@ -240,6 +240,31 @@ public sealed class InferCliTests : IDisposable
     }
 
     [Fact]
+    public void An_adapter_or_a_run_checkpoint_holding_one_infers_what_the_merged_model_infers()
+    {
+        var model = Model();
+        var data = DataFile();
+        using (var folder = ModelFolder.Open(model))
+        {
+            var checkpoint = Path.Combine(_dir.File("run"), "checkpoint-2");
+            PeftAdapter.Save(checkpoint, PeftTestAdapters.Random(folder.Config, new LoraConfig { Rank = 4, Alpha = 64, Targets = LoraTargets.All }, seed: 8), model);
+            PromptSettingsFile.Write(checkpoint, new PromptSettings());
+        }
+        var checkpointDir = Path.Combine(_dir.File("run"), "checkpoint-2");
+        Assert.Equal(0, Cli("", "adapter", "merge", "--model", model, "--adapter", checkpointDir, "--out", _dir.File("merged")).Code);
+        string[] Args(string m, string output, params string[] extra) => ["infer", "--model", m, "--data", data, "--output", _dir.File(output), "--max-new-tokens", "6", .. extra];
+        Assert.Equal(0, Cli("", Args(_dir.File("merged"), "merged.jsonl")).Code);
+        Assert.Equal(0, Cli("", Args(model, "plain.jsonl")).Code);
+        var r = Cli("", Args(model, "adapter.jsonl", "--adapter", checkpointDir));
+        Assert.True(r.Code == 0, r.Err);
+        Assert.Equal(0, Cli("", Args(model, "run.jsonl", "--run", _dir.File("run"))).Code);
+        string Outputs(string f) => string.Join("|", Lines(_dir.File(f)).Select(l => l.GetProperty("output").GetString()));
+        Assert.Equal(Outputs("merged.jsonl"), Outputs("adapter.jsonl"));
+        Assert.Equal(Outputs("merged.jsonl"), Outputs("run.jsonl"));
+        Assert.NotEqual(Outputs("plain.jsonl"), Outputs("adapter.jsonl"));
+    }
+
+    [Fact]
     public void Bad_inputs_are_one_line_errors()
     {
         var model = Model();
