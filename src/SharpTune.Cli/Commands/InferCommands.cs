@@ -115,7 +115,7 @@ internal static class InferCommands
         string dir = a.RequiredString("model");
         if (!Directory.Exists(dir)) throw new UserException($"--model: folder not found: {dir}");
         using var folder = openFolder(dir);
-        using var backend = KernelFactory.CreateCpu();
+        using var backend = ComputeBackends.Create();
         bool terminal = !Console.IsErrorRedirected && ReferenceEquals(a.Error, Console.Error);
         long last = 0;
         var summary = BatchInference.Run(folder, settings, backend, terminal ? (done, total) =>
@@ -159,7 +159,7 @@ internal static class InferCommands
         options = options with { EosTokenIds = BatchInference.StopIds(folder, builder, tokenizer, options.EosTokenIds) };
         int context = Math.Min(a.Int("context", 2), Math.Max(2, folder.Config.MaxPositionEmbeddings));
         var adapter = adapterPath is null ? null : PeftAdapter.Load(adapterPath, folder.Config);
-        using var backend = KernelFactory.CreateCpu();
+        using var backend = ComputeBackends.Create();
         var source = adapter is null ? folder.Weights : AdapterMerger.MergeInto(folder.Weights, folder.Config, adapter);
         using var weights = DecoderWeights.Load(folder.Config, source, backend, Storage(a), maxPositions: context);
         using var model = new DecoderModel(weights, maxTokens: 512, maxLogitRows: 1);

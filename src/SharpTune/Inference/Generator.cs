@@ -198,13 +198,8 @@ public sealed class Generator : IDisposable
     }
 
     /// <summary>The sampling seed of the sequence with key <paramref name="key"/>: a SplitMix64 finalizer of (seed, key).</summary>
-    internal static int SequenceSeed(int seed, long key)
-    {
-        ulong z = (ulong)(uint)seed * 0x9E3779B97F4A7C15UL + (ulong)key + 1;
-        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL;
-        z = (z ^ (z >> 27)) * 0x94D049BB133111EBUL;
-        return (int)((z ^ (z >> 31)) & 0x7FFFFFFF);
-    }
+    internal static int SequenceSeed(int seed, long key) =>
+        (int)(SharpTune.Numerics.SplitMix64.Mix((ulong)(uint)seed * 0x9E3779B97F4A7C15UL + (ulong)key) & 0x7FFFFFFF);
 
     private static GenerationResult Result(List<int> generated, FinishReason finish, GenerationOptions options, ITextTokenizer? decoder)
     {

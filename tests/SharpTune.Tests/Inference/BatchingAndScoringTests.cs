@@ -20,7 +20,7 @@ public sealed class BatchingAndScoringTests
     [Fact]
     public void A_finished_slot_takes_the_next_prompt_and_every_prompt_gets_its_solo_result()
     {
-        using var backend = KernelFactory.CreateCpu();
+        using var backend = ComputeBackends.Create();
         using var weights = DecoderWeights.Load(Config, Weights, backend);
         using var model = new DecoderModel(weights, maxTokens: 16, maxLogitRows: 3);
         var prompts = Prompts(11, 3);
@@ -47,7 +47,7 @@ public sealed class BatchingAndScoringTests
     [Fact]
     public void Sampled_outputs_do_not_depend_on_the_batch_a_prompt_runs_in()
     {
-        using var backend = KernelFactory.CreateCpu();
+        using var backend = ComputeBackends.Create();
         using var weights = DecoderWeights.Load(Config, Weights, backend);
         using var model = new DecoderModel(weights);
         var prompts = Prompts(6, 4);
@@ -67,7 +67,7 @@ public sealed class BatchingAndScoringTests
     [Fact]
     public void Label_scores_equal_log_probabilities_from_full_forwards_and_p_is_their_softmax()
     {
-        using var backend = KernelFactory.CreateCpu();
+        using var backend = ComputeBackends.Create();
         using var weights = DecoderWeights.Load(Config, Weights, backend);
         using var model = new DecoderModel(weights, maxTokens: 8, maxLogitRows: 8);
         var prompts = Prompts(5, 7);

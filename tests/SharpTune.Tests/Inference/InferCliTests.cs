@@ -135,7 +135,7 @@ public sealed class InferCliTests : IDisposable
         var r = Cli("", "infer", "--model", model, "--data", data, "--output", output, "--score", "--labels", "Yes,No,Perhaps not", "--positive", "No", "--save-prompts");
         Assert.True(r.Code == 0, r.Err);
         using var folder = ModelFolder.Open(model);
-        using var backend = SharpTune.Engine.KernelFactory.CreateCpu();
+        using var backend = SharpTune.Engine.ComputeBackends.Create();
         using var weights = DecoderWeights.Load(folder.Config, folder.Weights, backend);
         using var decoder = new DecoderModel(weights, maxTokens: 64, maxLogitRows: 64);
         using var cache = new KvCache(folder.Config, backend, 1, 128);
