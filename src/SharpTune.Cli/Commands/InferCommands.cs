@@ -160,8 +160,8 @@ internal static class InferCommands
         int context = Math.Min(a.Int("context", 2), Math.Max(2, folder.Config.MaxPositionEmbeddings));
         var adapter = adapterPath is null ? null : PeftAdapter.Load(adapterPath, folder.Config);
         using var backend = ComputeBackends.Create();
-        var source = adapter is null ? folder.Weights : AdapterMerger.MergeInto(folder.Weights, folder.Config, adapter);
-        using var weights = DecoderWeights.Load(folder.Config, source, backend, Storage(a), maxPositions: context);
+        using var weights = DecoderWeights.Load(folder.Config, folder.Weights, backend, Storage(a), maxPositions: context);
+        using var attached = adapter is null ? null : LoraAttachment.Attach(weights, adapter);
         using var model = new DecoderModel(weights, maxTokens: 512, maxLogitRows: 1);
         using var session = new ChatSession(model, builder, tokenizer, options, context, a.String("system"));
         bool interactive = !Console.IsInputRedirected && ReferenceEquals(a.In, Console.In);

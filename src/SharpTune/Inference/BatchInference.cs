@@ -169,8 +169,9 @@ public static class BatchInference
                 context = Enumerable.Range(resumed, items.Count - resumed).Max(i => prompts[i].Length + labelIds[i].Max(l => l.Length));
             }
             int batch = Math.Min(settings.BatchSize, items.Count - resumed);
-            var source = adapter is null ? folder.Weights : AdapterMerger.MergeInto(folder.Weights, folder.Config, adapter);
-            using var weights = DecoderWeights.Load(folder.Config, source, backend, settings.Weights, maxPositions: context);
+            using var weights = DecoderWeights.Load(folder.Config, folder.Weights, backend, settings.Weights, maxPositions: context);
+            // The adapter runs unmerged over the base weights (no merged copy of the model in memory).
+            using var attached = adapter is null ? null : LoraAttachment.Attach(weights, adapter);
             using var model = new DecoderModel(weights, maxTokens: 512, maxLogitRows: Math.Max(batch, 64));
 
             void Write(int i, PredictionRecord record)
