@@ -45,7 +45,7 @@ internal static class TrainCommand
             a.Out.WriteLine($"ignored (no effect on the run here): {string.Join(", ", config.IgnoredKeys.Select(k => k.Name))}");
 
         using var progress = TrainingProgress.ForStdout(a.Out);
-        var observers = new List<ITrainingObserver>();
+        var observers = new List<SharpTune.Training.Loop.ITrainingObserver>();
         using var job = TrainingJob.Prepare(config, observers, a.RequiredString("cache-dir"), m => a.Error.WriteLine(m));
         observers.Add(new ReportingBridge(progress, config.OutputDir, job.Run.Plan.Epochs));
         foreach (var s in job.Splits)
