@@ -230,6 +230,17 @@ public sealed class TrainCommandTests : IDisposable
     }
 
     [Fact]
+    public void OverfitKeysReachTheOneMonitorAndStopOnOverfitStops()
+    {
+        var output = _dir.File("overfit-out");
+        var (code, stdout, err) = Train(MovieLensConfig(output), "generative_eval.samples=0", "eval_strategy=no", "overfit_loss=100", "stop_on_overfit=true");
+        Assert.True(code == 0, err + stdout);
+        Assert.Contains("stop_on_overfit ended the run at step 1/6", stdout);
+        var warnings = Log(output).Where(l => l["warning"] is not null).Select(l => l["warning"]!.GetValue<string>()).ToList();
+        Assert.Equal(["overfit_loss"], warnings); // per metric: only the loss threshold was moved within reach
+    }
+
+    [Fact]
     public void BadInputIsOneLineAndExit1()
     {
         string cfg = Path.Combine(TrainConfigTests.Fixtures, "qwen3_lora_sft.yaml");

@@ -193,8 +193,8 @@ public sealed class TrainingJob : IDisposable
             ResumeFromCheckpoint = c.ResumeFromLatestCheckpoint ? null : c.ResumeFromCheckpointPath,
             ResumeFromLatest = c.ResumeFromLatestCheckpoint,
             StopOnOverfit = o.StopOnOverfit,
-            Overfit = new OverfitThresholds { OverfitLossBelow = o.Loss, OverfitAccuracyAbove = o.TokenAccuracy, OverfitEntropyBelow = o.Entropy, MinEpoch = o.Epochs },
-            DriftMargin = o.DriftMarginPoints / 100,
+            Overfit = new Reporting.OverfitThresholds { LossBelow = o.Loss, TokenAccuracyAbove = o.TokenAccuracy, EntropyBelow = o.Entropy, EpochAbove = o.Epochs },
+            DriftMarginPoints = o.DriftMarginPoints,
         };
     }
 
