@@ -241,6 +241,17 @@ public sealed class TrainCommandTests : IDisposable
     }
 
     [Fact]
+    public void MaxTimeEndsTheRunWithACheckpointAndExit0()
+    {
+        var output = _dir.File("time-out");
+        var (code, stdout, err) = Train(MovieLensConfig(output), "generative_eval.samples=0", "eval_strategy=no", "max_steps=1000", "save_steps=1000", "max_time=0.001");
+        Assert.True(code == 0, err + stdout);
+        Assert.Contains("the time budget (max_time", stdout);
+        Assert.Contains("ended the run at step 1/1000", stdout);
+        Assert.True(Directory.Exists(Path.Combine(output, "checkpoint-1")));
+    }
+
+    [Fact]
     public void BadInputIsOneLineAndExit1()
     {
         string cfg = Path.Combine(TrainConfigTests.Fixtures, "qwen3_lora_sft.yaml");
@@ -258,6 +269,9 @@ public sealed class TrainCommandTests : IDisposable
         Fails("every one of the 7 training records was dropped", cfg, [.. common, $"output_dir={_dir.File("o3")}", "cutoff_len=4", "truncation=drop"]);
         File.WriteAllText(_dir.File("afile"), "");
         Fails("output_dir", cfg, [.. common, $"output_dir={Path.Combine(_dir.File("afile"), "out")}"]);
+
+        // generative_eval needs labels that the reference answers are among.
+        Fails("is none of the labels Yes,Maybe", MovieLensConfig(_dir.File("o5")), "generative_eval.labels=[Yes,Maybe]");
 
         // A checkpoint of another model refuses to resume.
         var output = _dir.File("o4");
