@@ -98,7 +98,7 @@ public sealed class TrainingJob : IDisposable
         {
             var tokenizer = folder.Tokenizer ?? throw new UserException($"{config.ModelPath}: the model folder has no tokenizer.json");
             args = args with { PadTokenId = PadId(tokenizer, folder.Config) };
-            backend = KernelFactory.CreateCpu();
+            backend = ComputeBackends.Create();
             var training = new TrainingOptions
             {
                 MaxTokens = TrainingRun.RequiredTokens(train.Dataset, evalSet, args),
