@@ -1,22 +1,36 @@
+using System.Globalization;
+using System.Runtime.InteropServices;
 using SharpTune.Cli.CommandLine;
+using SharpTune.Cli.Display;
 using SharpTune.Training.Configuration;
+using SharpTune.Training.Loop;
+using SharpTune.Training.Reporting;
 
 namespace SharpTune.Cli.Commands;
 
-/// <summary><c>sharptune train CONFIG.yaml [key=value ...] [--print-config]</c>: LLaMA-Factory-style training configurations.</summary>
+/// <summary><c>sharptune train CONFIG.yaml [key=value ...] [--print-config]</c>: LLaMA-Factory-style training runs.</summary>
 internal static class TrainCommand
 {
+    /// <summary>Exit code after SIGINT (128 + 2), as a shell reports it.</summary>
+    public const int InterruptedExit = 130;
+
+    /// <summary>Exit code after SIGTERM (128 + 15).</summary>
+    public const int TerminatedExit = 143;
+
     public static CliCommand Create() =>
         new CliCommand("train", "Fine-tune a model as a LLaMA-Factory YAML configuration describes (key=value arguments override the file).")
         {
             Description =
                 "CONFIG.yaml holds LLaMA-Factory's keys (model_name_or_path, dataset, template, finetuning_type, learning_rate, ...);\n" +
                 "each key=value argument overrides the file's value, typed as the file's would be (learning_rate=5e-5).\n" +
-                "--print-config prints every key with its value and where it came from (file:line, override, default) and exits.",
+                "--print-config prints every key with its value and where it came from (file:line, override, default) and exits.\n" +
+                "Writes checkpoint-N folders, trainer_log.jsonl, trainer_state.json, *_results.json and the final adapter or model\n" +
+                "into output_dir. SIGINT/SIGTERM finish the current step, write a checkpoint and exit 130/143; a second SIGINT exits at once.",
         }
             .Argument("config", "the YAML configuration file")
             .Argument("overrides", "key=value overrides", required: false, variadic: true)
             .Flag("print-config", "print the resolved configuration and exit")
+            .Option("cache-dir", "Preprocessing cache folder.", "DIR", TrainingJob.DefaultCacheDir)
             .Handle(Run);
 
     private static int Run(ParsedArgs a)
@@ -27,7 +41,65 @@ internal static class TrainCommand
             a.Out.Write(config.Describe());
             return CliApp.Success;
         }
-        // The loop lives on another branch; the integrator wires TrainConfig to it before this verb trains.
-        throw new UserException($"{a.Positionals[0]}: train: the training loop is not yet integrated on this build; only --print-config is available");
+        if (config.IgnoredKeys.Count > 0)
+            a.Out.WriteLine($"ignored (no effect on the run here): {string.Join(", ", config.IgnoredKeys.Select(k => k.Name))}");
+
+        using var progress = TrainingProgress.ForStdout(a.Out);
+        var observers = new List<SharpTune.Training.Loop.ITrainingObserver>();
+        using var job = TrainingJob.Prepare(config, observers, a.RequiredString("cache-dir"), m => a.Error.WriteLine(m));
+        observers.Add(new ReportingBridge(progress, config.OutputDir, job.Run.Plan.Epochs));
+        foreach (var s in job.Splits)
+        {
+            var r = s.Result.Report;
+            a.Out.WriteLine($"{s.Split}: {r.Kept:N0} samples of {r.Records:N0} records ({r.Truncated} truncated, {r.Dropped} dropped){(s.Result.FromCache ? " from the cache" : "")}: {s.Result.EntryPath}");
+        }
+        var plan = job.Run.Plan;
+        a.Out.WriteLine($"training {plan.MaxSteps} steps ({(job.Model.Lora is { } l ? $"LoRA r{l.Rank}" : "full")}, {job.Model.Parameters.Sum(p => p.Count):N0} trainable parameters) into {config.OutputDir}");
+        a.Out.Flush();
+
+        using var cancel = new CancellationTokenSource();
+        int signal = 0;
+        void OnSignal(PosixSignalContext ctx, int code)
+        {
+            ctx.Cancel = true; // the process stays alive to finish the step and checkpoint
+            if (Interlocked.CompareExchange(ref signal, code, 0) != 0)
+            {
+                // A second signal: exit now. Checkpoints are written under a temporary name and renamed when
+                // complete, so the last complete one stays loadable.
+                if (ctx.Signal == PosixSignal.SIGINT) Environment.Exit(InterruptedExit);
+                return;
+            }
+            a.Error.WriteLine($"{(code == InterruptedExit ? "SIGINT" : "SIGTERM")}: finishing the current step and writing a checkpoint (SIGINT again to exit at once)");
+            a.Error.Flush();
+            cancel.Cancel();
+        }
+        using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, ctx => OnSignal(ctx, InterruptedExit));
+        using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, ctx => OnSignal(ctx, TerminatedExit));
+
+        var result = job.Run.Run(cancel.Token);
+        if (config.PlotLoss && result.Reason != TrainingStopReason.Cancelled)
+        {
+            var plots = LossPlotter.PlotRun(config.OutputDir);
+            foreach (var n in plots.Notes) a.Error.WriteLine($"plot: {n}");
+            if (plots.Files.Count > 0) a.Out.WriteLine($"plots: {string.Join(", ", plots.Files.Select(f => Path.GetFileName(f.PngPath)))}");
+        }
+        string kept = result.LastCheckpoint is { } c ? $"kept {c}" : "no checkpoint was written (no step finished)";
+        switch (result.Reason)
+        {
+            case TrainingStopReason.Cancelled:
+                a.Error.WriteLine($"interrupted at step {result.GlobalStep}/{result.MaxSteps}: {kept}; continue with resume_from_checkpoint=true");
+                return signal == 0 ? InterruptedExit : signal;
+            case TrainingStopReason.TimeBudget:
+                a.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"the time budget (max_time {config.MaxTime!.Value.TotalSeconds:0.#} s) ended the run at step {result.GlobalStep}/{result.MaxSteps}: {kept}; final weights in {result.OutputDir}"));
+                return CliApp.Success;
+            case TrainingStopReason.Overfitting:
+                a.Out.WriteLine($"stop_on_overfit ended the run at step {result.GlobalStep}/{result.MaxSteps}: {kept}; final weights in {result.OutputDir}");
+                return CliApp.Success;
+            default:
+                a.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"trained {result.GlobalStep} steps (train loss {result.TrainLoss:F4}); final {(job.Model.Lora is null ? "model" : "adapter")} in {result.OutputDir}"));
+                return CliApp.Success;
+        }
     }
 }

@@ -34,9 +34,25 @@ public static class PreprocessPipeline
     /// <summary>Runs preprocessing, reusing a valid cache entry unless <paramref name="rebuild"/>.</summary>
     public static PreprocessResult Run(PreprocessInputs inputs, PreprocessCache cache, bool rebuild, Action<string>? log = null)
     {
-        var sw = Stopwatch.StartNew();
         if (!File.Exists(inputs.DataPath)) throw new UserException($"{inputs.DataPath}: data file not found");
         var dataBytes = File.ReadAllBytes(inputs.DataPath);
+        return RunCore(inputs, dataBytes, Path.GetFullPath(inputs.DataPath), () => SftDatasetReader.Read(inputs.DataPath, inputs.Description), cache, rebuild, log);
+    }
+
+    /// <summary>
+    /// Preprocesses records already read and selected (<c>sharptune train</c>'s <see cref="ResolvedDatasets"/>) through
+    /// the same cache: <paramref name="recordsFingerprint"/> (the datasets' fingerprint, which covers the files, their
+    /// descriptions and the selection) and <paramref name="split"/> stand for the data file in the key, so a changed
+    /// file, selection or split is a new entry. <see cref="PreprocessInputs.DataPath"/> only names the data in messages.
+    /// </summary>
+    public static PreprocessResult RunRecords(PreprocessInputs inputs, IReadOnlyList<SftRecord> records, string recordsFingerprint, string split,
+        PreprocessCache cache, bool rebuild, Action<string>? log = null) =>
+        RunCore(inputs, Encoding.UTF8.GetBytes($"records:{split}:{recordsFingerprint}"), $"{split} records of {inputs.DataPath}", () => records, cache, rebuild, log);
+
+    private static PreprocessResult RunCore(PreprocessInputs inputs, byte[] dataBytes, string dataName, Func<IReadOnlyList<SftRecord>> read,
+        PreprocessCache cache, bool rebuild, Action<string>? log)
+    {
+        var sw = Stopwatch.StartNew();
         var options = CanonicalOptions(inputs.Options, inputs.Description);
         var key = PreprocessCache.Key(new Dictionary<string, byte[]>
         {
@@ -53,12 +69,12 @@ public static class PreprocessPipeline
             if (cached is not null && ReadSummary(cache.EntryPath(key)) is { } summary)
                 return new PreprocessResult(cached, summary, key, true, cache.EntryPath(key), sw.Elapsed.TotalSeconds);
         }
-        var records = SftDatasetReader.Read(inputs.DataPath, inputs.Description);
+        var records = read();
         var (dataset, report) = new SftPreprocessor(inputs.Renderer, inputs.Tokenizer, inputs.Options).Process(records);
         var s = new PreprocessReportSummary(report.Records, report.Kept, report.Truncated, report.Dropped, report.RenderMismatches, report.SupervisedTokens, report.MaskedTokens);
         var manifest = new JsonObject
         {
-            ["data_file"] = Path.GetFullPath(inputs.DataPath),
+            ["data_file"] = dataName,
             ["inputs"] = new JsonObject
             {
                 ["data"] = Sha256(dataBytes),

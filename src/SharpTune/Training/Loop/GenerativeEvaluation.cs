@@ -1,5 +1,3 @@
-using System.Globalization;
-
 namespace SharpTune.Training.Loop;
 
 /// <summary>
@@ -26,33 +24,4 @@ public static class GenerativeMetrics
 
     /// <summary>The prefix generative metrics get in the log history (<c>eval_gen_accuracy</c>, …).</summary>
     public const string LogPrefix = "eval_gen_";
-}
-
-/// <summary>
-/// Watches teacher-forced first-answer-token accuracy against generative accuracy: when they differ by more than
-/// the margin (absolute, in [0, 1]) the first time, one warning is raised — the model scores the answer token when fed
-/// the reference prefix but answers differently when it generates (template or prompt mismatch between training and
-/// inference, thinking blocks, stop tokens, answer parsing).
-/// </summary>
-public sealed class DriftMonitor(double margin)
-{
-    /// <summary>The margin.</summary>
-    public double Margin { get; } = margin;
-
-    /// <summary>Whether the warning was raised already.</summary>
-    public bool Warned { get; private set; }
-
-    /// <summary>Records that the warning was raised before (a resumed run).</summary>
-    public void MarkWarned() => Warned = true;
-
-    /// <summary>The warning to raise for this evaluation, or null (none, or raised before).</summary>
-    public TrainingWarning? Check(long step, double? firstTokenAccuracy, double? generativeAccuracy)
-    {
-        if (Warned || firstTokenAccuracy is not double tf || generativeAccuracy is not double gen) return null;
-        if (!(Math.Abs(tf - gen) > Margin)) return null;
-        Warned = true;
-        return new TrainingWarning(TrainingWarningKind.Drift, step, string.Create(CultureInfo.InvariantCulture,
-            $"train/inference drift at step {step}: teacher-forced first-answer-token accuracy {tf * 100:F1}% but generative accuracy {gen * 100:F1}% " +
-            $"({Math.Abs(tf - gen) * 100:F1} points apart, margin {Margin * 100:F1}); check that inference builds prompts as training did (template, system prompt, thinking, stop tokens, answer parsing)"));
-    }
 }

@@ -48,7 +48,14 @@ public enum TrainingWarningKind
 /// <param name="Kind">What it is about.</param>
 /// <param name="Step">The update it was raised at.</param>
 /// <param name="Message">One line for the user.</param>
-public sealed record TrainingWarning(TrainingWarningKind Kind, long Step, string Message);
+public sealed record TrainingWarning(TrainingWarningKind Kind, long Step, string Message)
+{
+    /// <summary>
+    /// The warning's name in trainer_log.jsonl and for the reporting side (<see cref="Reporting.TrainingWarningKinds"/>:
+    /// <c>drift</c>, <c>overfit_loss</c>, <c>overfit_token_accuracy</c>, …); defaults to the kind in lower case.
+    /// </summary>
+    public string Name { get; init; } = Kind.ToString().ToLowerInvariant();
+}
 
 /// <summary>
 /// Follows a training run: progress displays, loss plots and tests subscribe. Every method has an empty default, so

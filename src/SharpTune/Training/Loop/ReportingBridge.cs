@@ -40,7 +40,7 @@ public sealed class ReportingBridge(Reporting.ITrainingObserver target, string o
 
     /// <inheritdoc />
     public void OnWarning(TrainingWarning warning) =>
-        target.OnEvent(new Reporting.TrainingWarning(warning.Step, warning.Kind == TrainingWarningKind.Drift ? TrainingWarningKinds.Drift : warning.Kind.ToString().ToLowerInvariant(), warning.Message));
+        target.OnEvent(new Reporting.TrainingWarning(warning.Step, warning.Name, warning.Message));
 
     /// <inheritdoc />
     public void OnTrainEnd(TrainingRunResult result) =>

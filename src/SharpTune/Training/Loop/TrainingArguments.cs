@@ -27,36 +27,6 @@ public enum EvaluationStrategy
 }
 
 /// <summary>
-/// Thresholds of the overfitting monitor. A band is "healthy" when the training loss, token accuracy and entropy
-/// are all inside their healthy ranges; the run is "overfitting" when, past <see cref="MinEpoch"/>, the loss is below
-/// <see cref="OverfitLossBelow"/>, the token accuracy above <see cref="OverfitAccuracyAbove"/> and the entropy below
-/// <see cref="OverfitEntropyBelow"/>. Defaults from practice on SFT runs.
-/// </summary>
-public sealed record OverfitThresholds
-{
-    /// <summary>Healthy training loss range (inclusive).</summary>
-    public (double Low, double High) HealthyLoss { get; init; } = (0.5, 0.8);
-
-    /// <summary>Healthy token accuracy range (inclusive).</summary>
-    public (double Low, double High) HealthyAccuracy { get; init; } = (0.75, 0.85);
-
-    /// <summary>Healthy entropy range (inclusive, nats).</summary>
-    public (double Low, double High) HealthyEntropy { get; init; } = (0.8, 1.2);
-
-    /// <summary>Overfitting: the logged loss is below this…</summary>
-    public double OverfitLossBelow { get; init; } = 0.3;
-
-    /// <summary>…the token accuracy above this…</summary>
-    public double OverfitAccuracyAbove { get; init; } = 0.90;
-
-    /// <summary>…the entropy below this…</summary>
-    public double OverfitEntropyBelow { get; init; } = 0.5;
-
-    /// <summary>…and the epoch past this.</summary>
-    public double MinEpoch { get; init; } = 5;
-}
-
-/// <summary>
 /// The training loop's settings: transformers' <c>TrainingArguments</c> (and LLaMA-Factory's additions) under C#
 /// names; the XML doc of each property gives the YAML key the <c>train</c> verb fills it from. Defaults are
 /// transformers' except where noted.
@@ -159,14 +129,17 @@ public sealed record TrainingArguments
     /// <summary><c>stop_on_overfit</c> (SharpTune): stop the run when the overfitting monitor fires.</summary>
     public bool StopOnOverfit { get; init; }
 
-    /// <summary>Thresholds of the overfitting monitor.</summary>
-    public OverfitThresholds Overfit { get; init; } = new();
+    /// <summary>
+    /// Thresholds of the overfitting monitor (<c>overfit_loss</c>, <c>overfit_token_accuracy</c>,
+    /// <c>overfit_entropy</c>, <c>overfit_epochs</c>): each metric is watched on its own and reported once.
+    /// </summary>
+    public Reporting.OverfitThresholds Overfit { get; init; } = new();
 
     /// <summary>
-    /// <c>generative_eval.drift_margin</c> (SharpTune, 0.10): teacher-forced first-answer-token accuracy and generative
-    /// accuracy further apart than this (absolute, 0.10 = 10 points) give one drift warning.
+    /// <c>drift_margin</c> (SharpTune, 10 points): teacher-forced first-answer-token accuracy and generative accuracy
+    /// further apart than this many percentage points give one drift warning.
     /// </summary>
-    public double DriftMargin { get; init; } = 0.10;
+    public double DriftMarginPoints { get; init; } = Reporting.DriftMonitor.DefaultMarginPoints;
 
     /// <summary>The id right padding uses (never scored: padded labels are -100; the engine drops padded tokens).</summary>
     public int PadTokenId { get; init; }
@@ -204,7 +177,8 @@ public sealed record TrainingArguments
         if (!(WarmupRatio >= 0 && WarmupRatio <= 1)) throw new UserException($"warmup_ratio must be in [0, 1], got {WarmupRatio}");
         if (WarmupSteps < 0) throw new UserException($"warmup_steps must not be negative, got {WarmupSteps}");
         if (MaxTime is { } t && t <= TimeSpan.Zero) throw new UserException($"max_time must be positive, got {t}");
-        if (!(DriftMargin >= 0 && DriftMargin <= 1)) throw new UserException($"generative_eval drift margin must be in [0, 1], got {DriftMargin}");
+        if (!(DriftMarginPoints >= 0 && DriftMarginPoints <= 100)) throw new UserException($"drift_margin must be 0–100 percentage points, got {DriftMarginPoints}");
+        Overfit.Validate("overfit thresholds");
         if (LoadBestModelAtEnd && SaveStrategy == SaveStrategy.No)
             throw new UserException("load_best_model_at_end needs save_strategy steps or epoch (the best model is a checkpoint)");
         if (LoadBestModelAtEnd && EvalStrategy == EvaluationStrategy.No)

@@ -16,9 +16,8 @@ namespace SharpTune.Training.Loop;
 /// <param name="RemainingSeconds">Estimated time left.</param>
 /// <param name="TotalTokens">Unpadded input tokens seen so far.</param>
 /// <param name="Throughput">Unpadded tokens per second since the run (or resumption) started.</param>
-/// <param name="Health">For a training log: where it sits for the overfitting monitor.</param>
 public sealed record TrainingLogEntry(long Step, long MaxSteps, double Epoch, IReadOnlyList<KeyValuePair<string, double>> Values,
-    double ElapsedSeconds, double RemainingSeconds, long TotalTokens, double Throughput, TrainingHealth? Health = null)
+    double ElapsedSeconds, double RemainingSeconds, long TotalTokens, double Throughput)
 {
     /// <summary>The value logged under <paramref name="key"/>, or null.</summary>
     public double? this[string key] => Values.FirstOrDefault(kv => kv.Key == key) is { Key: not null } kv ? kv.Value : null;

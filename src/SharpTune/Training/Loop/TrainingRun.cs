@@ -70,8 +70,8 @@ public sealed class TrainingRun
     private readonly TrainingArguments _args;
     private readonly TrainingRunInputs _in;
     private readonly TrainingPlan _plan;
-    private readonly DriftMonitor _drift;
-    private readonly OverfitMonitor _overfit;
+    private readonly Reporting.DriftMonitor _drift;
+    private readonly Reporting.OverfitMonitor _overfit;
     private readonly List<double> _stepLosses = [];
     private TrainerStateFile _state = new();
     private Trainer? _trainer;
@@ -93,8 +93,8 @@ public sealed class TrainingRun
         _args = args;
         _in = inputs;
         _plan = TrainingPlan.Create(inputs.TrainSet.Count, args);
-        _drift = new DriftMonitor(args.DriftMargin);
-        _overfit = new OverfitMonitor(args.Overfit);
+        _drift = new Reporting.DriftMonitor(args.DriftMarginPoints);
+        _overfit = new Reporting.OverfitMonitor(args.Overfit);
     }
 
     /// <summary>The step arithmetic of this run.</summary>
@@ -219,20 +219,22 @@ public sealed class TrainingRun
     {
         if (_windowSteps == 0) return;
         double loss = _windowLoss / _windowSteps, accuracy = _windowAccuracy / _windowSteps, entropy = _windowEntropy / _windowSteps;
-        var (health, warning) = _overfit.Observe(_state.GlobalStep, loss, accuracy, entropy, _state.Epoch);
+        var raised = _overfit.Observe(new Reporting.StepLogged(_state.GlobalStep, _plan.MaxSteps, _state.Epoch, loss, accuracy, entropy, _lastLearningRate,
+            _lastGradNorm, _state.NumInputTokensSeen, Throughput, TimeSpan.FromSeconds(Elapsed)));
         _windowSteps = 0;
         _windowLoss = _windowAccuracy = _windowEntropy = 0;
-        AddLog([new("loss", loss), new("grad_norm", _lastGradNorm), new("learning_rate", _lastLearningRate), new("token_accuracy", accuracy), new("entropy", entropy)], health);
-        if (warning is not null)
+        AddLog([new("loss", loss), new("grad_norm", _lastGradNorm), new("learning_rate", _lastLearningRate), new("token_accuracy", accuracy), new("entropy", entropy)]);
+        // Each metric crossing its threshold is reported once (logged to trainer_log.jsonl); only stop_on_overfit stops.
+        foreach (var w in raised)
         {
-            Warn(warning);
+            Warn(new TrainingWarning(TrainingWarningKind.Overfitting, w.Step, w.Message) { Name = w.Kind });
             if (_args.StopOnOverfit) _stopForOverfit = true;
         }
     }
 
-    private void AddLog(IReadOnlyList<KeyValuePair<string, double>> values, TrainingHealth? health = null)
+    private void AddLog(IReadOnlyList<KeyValuePair<string, double>> values)
     {
-        var entry = new TrainingLogEntry(_state.GlobalStep, _plan.MaxSteps, _state.Epoch, values, Elapsed, Remaining, _state.NumInputTokensSeen, Throughput, health);
+        var entry = new TrainingLogEntry(_state.GlobalStep, _plan.MaxSteps, _state.Epoch, values, Elapsed, Remaining, _state.NumInputTokensSeen, Throughput);
         _state.LogHistory.Add(entry.ToHistoryEntry());
         AppendTrainerLog(entry.ToTrainerLogLine());
         foreach (var o in _in.Observers) o.OnLog(entry);
@@ -243,7 +245,7 @@ public sealed class TrainingRun
         AppendTrainerLog(new JsonObject
         {
             ["current_steps"] = warning.Step, ["total_steps"] = _plan.MaxSteps, ["epoch"] = _state.Epoch,
-            ["warning"] = warning.Kind.ToString().ToLowerInvariant(), ["message"] = warning.Message,
+            ["warning"] = warning.Name, ["message"] = warning.Message,
         });
         foreach (var o in _in.Observers) o.OnWarning(warning);
     }
@@ -295,7 +297,8 @@ public sealed class TrainingRun
         AddLog(values);
         var report = new EvaluationReport(_state.GlobalStep, _state.Epoch, metrics);
         foreach (var o in _in.Observers) o.OnEvaluate(report);
-        if (_drift.Check(_state.GlobalStep, tf.FirstTokenAccuracy, generativeAccuracy) is { } drift) Warn(drift);
+        if (_drift.Check(_state.GlobalStep, tf.FirstTokenAccuracy, generativeAccuracy) is { } drift)
+            Warn(new TrainingWarning(TrainingWarningKind.Drift, drift.Step, drift.Message) { Name = drift.Kind });
     }
 
     /// <summary>Writes checkpoint-N (atomically), then rotates.</summary>
@@ -385,7 +388,7 @@ public sealed class TrainingRun
             ["last_learning_rate"] = _lastLearningRate,
             ["last_eval_step"] = _lastEvalStep,
             ["drift_warned"] = _drift.Warned,
-            ["overfit_warned"] = _overfit.Fired,
+            ["overfit_raised"] = new JsonArray(_overfit.RaisedKinds.Order(StringComparer.Ordinal).Select(k => (JsonNode)k).ToArray()),
         }.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n";
     }
 
@@ -472,7 +475,7 @@ public sealed class TrainingRun
             _lastLearningRate = run["last_learning_rate"]!.GetValue<double>();
             _lastEvalStep = run["last_eval_step"]!.GetValue<long>();
             if (run["drift_warned"]!.GetValue<bool>()) _drift.MarkWarned();
-            if (run["overfit_warned"]!.GetValue<bool>()) _overfit.MarkFired();
+            if (run["overfit_raised"] is JsonArray raised) _overfit.MarkRaised(raised.Select(k => k!.GetValue<string>()));
         }
         catch (Exception e) when (e is NullReferenceException or InvalidOperationException or FormatException)
         {

@@ -29,19 +29,32 @@ public sealed class DriftMonitor
     /// <summary>The warning raised, or null while the accuracies agree.</summary>
     public TrainingWarning? Warning => _warning;
 
+    /// <summary>Whether the warning was raised (in this run, or before a resume: <see cref="MarkWarned"/>).</summary>
+    public bool Warned { get; private set; }
+
+    /// <summary>Records that the warning was raised before (a resumed run), so it is not raised again.</summary>
+    public void MarkWarned() => Warned = true;
+
     /// <summary>Checks one evaluation; returns the warning when it is the first to exceed the margin, else null.</summary>
     public TrainingWarning? Observe(EvaluationCompleted e)
     {
         ArgumentNullException.ThrowIfNull(e);
-        if (_warning is not null || e.FirstAnswerTokenAccuracy is not { } teacher || e.Generative is not { } gen) return null;
-        if (!double.IsFinite(teacher) || !double.IsFinite(gen.Accuracy)) return null;
+        return Check(e.Step, e.FirstAnswerTokenAccuracy, e.Generative?.Accuracy);
+    }
+
+    /// <summary>Checks one evaluation's two accuracies (shares in [0, 1]; null: not measured).</summary>
+    public TrainingWarning? Check(long step, double? firstAnswerTokenAccuracy, double? generativeAccuracy)
+    {
+        if (Warned || firstAnswerTokenAccuracy is not { } teacher || generativeAccuracy is not { } gen) return null;
+        if (!double.IsFinite(teacher) || !double.IsFinite(gen)) return null;
         // Rounded so that 0.80 − 0.70 (10.000000000000009 in binary) is the 10 points it means.
-        double gap = Math.Round(Math.Abs(teacher - gen.Accuracy) * 100, 9);
+        double gap = Math.Round(Math.Abs(teacher - gen) * 100, 9);
         if (gap <= MarginPoints) return null;
         var c = CultureInfo.InvariantCulture;
-        _warning = new TrainingWarning(e.Step, TrainingWarningKinds.Drift,
+        Warned = true;
+        _warning = new TrainingWarning(step, TrainingWarningKinds.Drift,
             $"drift: teacher-forced first-answer-token accuracy {(teacher * 100).ToString("0.0", c)}% and generative accuracy " +
-            $"{(gen.Accuracy * 100).ToString("0.0", c)}% differ by {gap.ToString("0.0", c)} points (margin {MarginPoints.ToString("0.##", c)}) at step {e.Step}; " +
+            $"{(gen * 100).ToString("0.0", c)}% differ by {gap.ToString("0.0", c)} points (margin {MarginPoints.ToString("0.##", c)}) at step {step}; " +
             "generation does not do what teacher-forced training measures (check the inference prompt, stopping and answer parsing)");
         return _warning;
     }

@@ -26,6 +26,15 @@ public sealed class OverfitMonitor
     /// <summary>Whether any overfitting warning has been raised (for <c>stop_on_overfit</c>).</summary>
     public bool Triggered => _warnings.Count > 0;
 
+    /// <summary>The warning kinds raised so far (this run and, after <see cref="MarkRaised"/>, before a resume).</summary>
+    public IReadOnlyCollection<string> RaisedKinds => _raised;
+
+    /// <summary>Records kinds raised before a resume, so they are not reported again.</summary>
+    public void MarkRaised(IEnumerable<string> kinds)
+    {
+        foreach (var k in kinds) _raised.Add(k);
+    }
+
     /// <summary>Checks one logging step; returns the warnings newly raised by it (usually none).</summary>
     public IReadOnlyList<TrainingWarning> Observe(StepLogged e)
     {

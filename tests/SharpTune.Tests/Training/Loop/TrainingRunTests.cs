@@ -293,33 +293,28 @@ public sealed class TrainingRunTests
         var logged = Assert.Single(ReadLog(outDir), l => l.ContainsKey("warning"));
         Assert.Equal("drift", logged["warning"]!.GetValue<string>());
 
-        // Within the margin: no warning.
-        var monitor = new DriftMonitor(0.10);
-        Assert.Null(monitor.Check(1, 0.80, 0.75));
-        Assert.Null(monitor.Check(1, 0.80, null));
-        Assert.NotNull(monitor.Check(2, 0.80, 0.65));
-        Assert.Null(monitor.Check(3, 0.80, 0.10));   // once
+        // The loop's margin is in points (drift_margin, default 10): a gap within it is no warning.
+        using var dir2 = new TempDir();
+        var quiet = new RecordingObserver();
+        LoopFixtures.Train(LoopFixtures.Args(Path.Combine(dir2.Path, "q")) with { EvalStrategy = EvaluationStrategy.Steps, EvalSteps = 2, DriftMarginPoints = 100 }, Train, Eval,
+            observers: [quiet], generative: gen);
+        Assert.Empty(quiet.Warnings);
     }
 
     [Fact]
-    public void The_overfitting_monitor_warns_once_and_stops_only_with_stop_on_overfit()
+    public void The_overfitting_monitor_warns_once_per_metric_and_stops_only_with_stop_on_overfit()
     {
-        var m = new OverfitMonitor(new OverfitThresholds());
-        Assert.Equal(TrainingHealth.Healthy, m.Classify(0.6, 0.8, 1.0, 1));
-        Assert.Equal(TrainingHealth.Outside, m.Classify(1.5, 0.5, 2.0, 1));
-        Assert.Equal(TrainingHealth.Outside, m.Classify(0.2, 0.95, 0.3, 4));   // not past epoch 5 yet
-        Assert.Equal(TrainingHealth.Overfitting, m.Classify(0.2, 0.95, 0.3, 5.5));
-        Assert.NotNull(m.Observe(10, 0.2, 0.95, 0.3, 5.5).Warning);
-        Assert.Null(m.Observe(11, 0.1, 0.99, 0.2, 6).Warning);
-
         // Thresholds every log crosses: a warning at the first log; the run goes on unless asked to stop.
-        var loose = new OverfitThresholds { OverfitLossBelow = 100, OverfitAccuracyAbove = -1, OverfitEntropyBelow = 100, MinEpoch = 0 };
+        var loose = new SharpTune.Training.Reporting.OverfitThresholds { LossBelow = 100, TokenAccuracyAbove = null, EntropyBelow = 100, EpochAbove = 0 };
         using var dir = new TempDir();
         var obs = new RecordingObserver();
         var run = LoopFixtures.Train(LoopFixtures.Args(Path.Combine(dir.Path, "a")) with { Overfit = loose }, Train, observers: [obs]);
         Assert.Equal(TrainingStopReason.Completed, run.Reason);
-        Assert.Equal(TrainingWarningKind.Overfitting, Assert.Single(obs.Warnings).Kind);
-        Assert.Equal(TrainingHealth.Overfitting, obs.Logs[0].Health);
+        // Loss, entropy and epoch each cross at the first log, each reported once (not again at later logs), and logged.
+        Assert.All(obs.Warnings, w => Assert.Equal(TrainingWarningKind.Overfitting, w.Kind));
+        Assert.Equal(["overfit_loss", "overfit_entropy", "overfit_epoch"], obs.Warnings.Select(w => w.Name));
+        Assert.All(obs.Warnings, w => Assert.Equal(1, w.Step));
+        Assert.Equal(["overfit_loss", "overfit_entropy", "overfit_epoch"], ReadLog(Path.Combine(dir.Path, "a")).Where(l => l.ContainsKey("warning")).Select(l => l["warning"]!.GetValue<string>()));
         var stopped = LoopFixtures.Train(LoopFixtures.Args(Path.Combine(dir.Path, "b")) with { Overfit = loose, StopOnOverfit = true }, Train);
         Assert.Equal(TrainingStopReason.Overfitting, stopped.Reason);
         Assert.Equal(1, stopped.GlobalStep);
