@@ -280,4 +280,49 @@ public sealed class TrainCommandTests : IDisposable
         var other = TinyModel(_dir.File("other-model"), seed: "8");
         Fails("another model", cfg, [.. common, $"model_name_or_path={other}", $"output_dir={output}", "resume_from_checkpoint=true"]);
     }
+
+    /// <summary>Persuasion-style records (<c>input_text</c> = prompt, <c>full_text</c> = prompt + response) train through
+    /// the same cache and loop; only the response is supervised, and a full_text that does not extend its input_text is
+    /// an error naming the record.</summary>
+    [Fact]
+    public void PersuasionStyleInputTextFullTextTrainsOnTheResponseOnly()
+    {
+        var data = _dir.File("persuasion.jsonl");
+        string[] prompts = ["Convince me to drink water.", "Argue for reading books.", "Persuade me to walk daily.", "Make the case for sleep."];
+        File.WriteAllLines(data, prompts.Select((p, i) => new JsonObject
+        {
+            ["input_text"] = p + "\n",
+            ["full_text"] = p + "\n" + $"Because it helps you, reason {i}.",
+        }.ToJsonString()));
+        var output = _dir.File("persuasion-out");
+        var config = _dir.File("persuasion.yaml");
+        File.WriteAllText(config, $"""
+            model_name_or_path: {_model}
+            stage: sft
+            finetuning_type: lora
+            lora_rank: 4
+            dataset: {data}
+            template: empty
+            cutoff_len: 256
+            output_dir: {output}
+            logging_steps: 1
+            per_device_train_batch_size: 2
+            max_steps: 2
+            """);
+        var (code, stdout, err) = Train(config);
+        Assert.True(code == 0, err + stdout);
+        Assert.Contains("train: 4 samples of 4 records", stdout);
+        Assert.Contains("trained 2 steps", stdout);
+        Assert.True(File.Exists(Path.Combine(output, "adapter_model.safetensors")));
+
+        // inspect-masking on the same data supervises exactly each response (+ EOS where the template adds it): exit 0.
+        var (mcode, mout, merr) = TinyModelFiles.Cli(["inspect-masking", "--data", data, "--tokenizer", _model, "--template", "completion"]);
+        Assert.True(mcode == 0, merr + mout);
+
+        File.WriteAllText(data, new JsonObject { ["input_text"] = "Convince me.\n", ["full_text"] = "Persuade me.\nNo." }.ToJsonString() + "\n");
+        var (bad, _, berr) = Train(config, $"output_dir={_dir.File("persuasion-bad")}");
+        Assert.Equal(1, bad);
+        Assert.Contains("full_text", berr);
+        Assert.Contains(":1", berr);
+    }
 }
