@@ -1,10 +1,14 @@
+using System.Runtime.InteropServices;
 using System.Text;
+using SharpTune.IO;
 
 namespace SharpTune.Cli.CommandLine;
 
 /// <summary>
 /// Parses arguments against a tree of <see cref="CliCommand"/>s, prints help, runs the chosen verb and maps
-/// failures onto exit codes: 0 success, 1 user error (one line on stderr), 2 internal error.
+/// failures onto exit codes: 0 success, 1 user error (one line on stderr; a file-system failure such as a missing
+/// folder, a path whose parent is a file or an unwritable path counts as one), 2 internal error, 130 interrupted by
+/// SIGINT, 143 terminated by SIGTERM (see <see cref="RunProcess"/>).
 /// </summary>
 public sealed class CliApp
 {
@@ -16,6 +20,12 @@ public sealed class CliApp
 
     /// <summary>Exit code for a bug or an unexpected failure.</summary>
     public const int InternalError = 2;
+
+    /// <summary>Exit code after SIGINT (Ctrl-C): 128 + 2, as shells report it.</summary>
+    public const int Interrupted = 130;
+
+    /// <summary>Exit code after SIGTERM: 128 + 15.</summary>
+    public const int Terminated = 143;
 
     private readonly CliCommand _root;
 
@@ -30,9 +40,9 @@ public sealed class CliApp
         {
             return RunCore(args, stdout, stderr, stdin, verbose);
         }
-        catch (UserException e)
+        catch (Exception e) when (AsUserError(e) is { } message)
         {
-            stderr.WriteLine($"error: {e.Message}");
+            stderr.WriteLine($"error: {message}");
             if (verbose) stderr.WriteLine(e);
             return UserError;
         }
@@ -42,6 +52,68 @@ public sealed class CliApp
             stderr.WriteLine(verbose ? e.ToString() : "(run again with --verbose for the stack trace)");
             return InternalError;
         }
+    }
+
+    /// <summary>
+    /// <see cref="Run"/> for the real process: SIGINT and SIGTERM remove every unfinished output
+    /// (<see cref="TemporaryOutputs.AbandonAll"/>), print one line saying what was removed and what was kept, and end
+    /// the process with <see cref="Interrupted"/> or <see cref="Terminated"/>. Stale temporaries of killed runs that a
+    /// write removes are reported as notes.
+    /// </summary>
+    public int RunProcess(string[] args, TextWriter stdout, TextWriter stderr, TextReader stdin)
+    {
+        TemporaryOutputs.StaleRemoved = path => stderr.WriteLine($"note: removed {path}, an unfinished output left by an interrupted run");
+        using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => OnSignal(c, "SIGINT", Interrupted, stderr));
+        using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => OnSignal(c, "SIGTERM", Terminated, stderr));
+        return Run(args, stdout, stderr, stdin);
+    }
+
+    private static void OnSignal(PosixSignalContext context, string name, int exitCode, TextWriter stderr)
+    {
+        context.Cancel = true;
+        // Clean up and exit on a thread of our own: exiting from inside the runtime's signal callback can deadlock.
+        new Thread(() =>
+        {
+            var (removed, kept) = TemporaryOutputs.AbandonAll();
+            stderr.WriteLine(InterruptLine(name, removed, kept));
+            stderr.Flush();
+            Environment.Exit(exitCode);
+        }) { IsBackground = false, Name = "sharptune-interrupt" }.Start();
+    }
+
+    /// <summary>The one line printed on interrupt.</summary>
+    public static string InterruptLine(string signal, IReadOnlyList<string> removed, IReadOnlyList<string> kept)
+    {
+        static string Names(IReadOnlyList<string> paths) =>
+            string.Join(", ", paths.Take(4).Select(p => p)) + (paths.Count > 4 ? $", … ({paths.Count} in all)" : "");
+        var gone = removed.Count == 0 ? "no unfinished output to remove" : $"removed {removed.Count} unfinished output(s): {Names(removed)}";
+        var stay = kept.Count == 0 ? "no output was completed, nothing kept" : $"kept {kept.Count} completed output(s): {Names(kept)}";
+        return $"interrupted ({signal}): {gone}; {stay}";
+    }
+
+    /// <summary>
+    /// The one-line message for failures that are the user's to fix: <see cref="UserException"/> (also inside an
+    /// <see cref="AggregateException"/> from parallel work) and file-system failures, which .NET words with the path.
+    /// Null for anything else (a bug).
+    /// </summary>
+    internal static string? AsUserError(Exception e)
+    {
+        if (e is AggregateException agg)
+        {
+            var inner = agg.Flatten().InnerExceptions;
+            return inner.Select(AsUserError).FirstOrDefault(m => m is not null);
+        }
+        if (e is System.Reflection.TargetInvocationException { InnerException: { } ti }) return AsUserError(ti);
+        return e switch
+        {
+            UserException u => u.Message,
+            UnauthorizedAccessException u => $"cannot write or read there: {u.Message}",
+            DirectoryNotFoundException d => d.Message,
+            FileNotFoundException f => f.FileName is null ? f.Message : $"file not found: {f.FileName}",
+            PathTooLongException p => p.Message,
+            IOException io when io.GetType() == typeof(IOException) || io is EndOfStreamException => io.Message,
+            _ => null,
+        };
     }
 
     private int RunCore(string[] args, TextWriter stdout, TextWriter stderr, TextReader stdin, bool verbose)

@@ -165,14 +165,25 @@ internal static class TokenizerCommands
     private static int Train(ParsedArgs a)
     {
         var inputs = a.List("input").SelectMany(x => x.Split(',', StringSplitOptions.RemoveEmptyEntries)).ToList();
-        foreach (var f in inputs) if (!File.Exists(f)) throw new UserException($"--input: file not found: {f}");
+        foreach (var f in inputs)
+        {
+            if (Directory.Exists(f)) throw new UserException($"--input: {f} is a folder; expected a text or JSONL file");
+            if (!File.Exists(f)) throw new UserException($"--input: file not found: {f}");
+        }
+        var outDir = a.RequiredString("out");
+        // Refuse before the (long) training, as every other verb that creates a folder does.
+        if (File.Exists(outDir)) throw new UserException($"--out: {outDir} exists and is a file (expected a new folder)");
+        if (Directory.Exists(outDir) && Directory.EnumerateFileSystemEntries(outDir).Any())
+            throw new UserException($"--out: {outDir}: folder exists and is not empty; choose a new folder (nothing is overwritten)");
         var specials = a.List("special-tokens").SelectMany(x => x.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)).ToList();
         var options = new BpeTrainerOptions(a.Int("vocab-size", 1), specials, a.Int("min-frequency", 1));
         var field = a.RequiredString("text-field");
         var texts = inputs.SelectMany(f => TrainingTexts.Read(f, field));
         var trained = BpeTrainer.Train(texts, options);
-        var outDir = a.RequiredString("out");
-        var path = TokenizerJsonWriter.Write(trained, outDir);
+        if (trained.WordsSeen == 0)
+            throw new UserException($"--input: no text in {string.Join(", ", inputs)}; a tokenizer cannot be trained on an empty corpus");
+        AtomicDirectory.Create(outDir, tmp => TokenizerJsonWriter.Write(trained, tmp));
+        var path = Path.Combine(outDir, "tokenizer.json");
         a.Error.WriteLine($"trained {trained.Merges.Count} merges from {trained.WordsSeen} distinct words; vocabulary {trained.Vocab.Count} + {trained.SpecialTokens.Count} special tokens");
         if (trained.Vocab.Count + trained.SpecialTokens.Count < options.VocabSize)
             a.Error.WriteLine($"note: stopped at {trained.Vocab.Count + trained.SpecialTokens.Count} < --vocab-size {options.VocabSize}: no pair left with frequency >= {options.MinFrequency}");

@@ -19,17 +19,20 @@ public static class AtomicDirectory
             throw new UserException($"{path}: folder exists and is not empty; choose a new folder (nothing is overwritten)");
         var parent = Path.GetDirectoryName(full)!;
         Directory.CreateDirectory(parent);
-        var tmp = Path.Combine(parent, "." + Path.GetFileName(full) + $".tmp-{Environment.ProcessId}-{Guid.NewGuid():N}");
-        Directory.CreateDirectory(tmp);
+        var tmp = TemporaryOutputs.Begin(full);
         try
         {
+            Directory.CreateDirectory(tmp);
             fill(tmp);
-            if (Directory.Exists(full)) Directory.Delete(full); // empty, checked above
-            Directory.Move(tmp, full);
+            TemporaryOutputs.Commit(tmp, full, () =>
+            {
+                if (Directory.Exists(full)) Directory.Delete(full); // empty, checked above
+                Directory.Move(tmp, full);
+            });
         }
         catch
         {
-            try { Directory.Delete(tmp, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+            TemporaryOutputs.Discard(tmp);
             throw;
         }
     }

@@ -9,11 +9,12 @@ namespace SharpTune.IO;
 public static class AtomicFile
 {
     /// <summary>The temporary name used while <paramref name="path"/> is being written.</summary>
-    public static string TemporaryPathFor(string path)
-    {
-        var dir = Path.GetDirectoryName(Path.GetFullPath(path))!;
-        return Path.Combine(dir, "." + Path.GetFileName(path) + $".tmp-{Environment.ProcessId}-{Guid.NewGuid():N}");
-    }
+    /// <remarks>
+    /// The name is registered with <see cref="TemporaryOutputs"/> (removed on interrupt; stale ones of dead processes
+    /// are removed now): pair it with <see cref="TemporaryOutputs.Commit(string, string, Action)"/> and
+    /// <see cref="TemporaryOutputs.Discard"/>.
+    /// </remarks>
+    public static string TemporaryPathFor(string path) => TemporaryOutputs.Begin(path);
 
     /// <summary>Writes through <paramref name="write"/> into a temporary file, then renames it to <paramref name="path"/>.</summary>
     public static void Write(string path, Action<Stream> write)
@@ -28,11 +29,11 @@ public static class AtomicFile
                 write(fs);
                 fs.Flush(flushToDisk: false);
             }
-            File.Move(tmp, path, overwrite: true);
+            TemporaryOutputs.Commit(tmp, path, () => File.Move(tmp, path, overwrite: true));
         }
         catch
         {
-            TryDelete(tmp);
+            TemporaryOutputs.Discard(tmp);
             throw;
         }
     }
@@ -59,9 +60,4 @@ public static class AtomicFile
             using var w = new StreamWriter(s, new UTF8Encoding(false), 1 << 16, leaveOpen: true) { NewLine = "\n" };
             write(w);
         });
-
-    private static void TryDelete(string path)
-    {
-        try { File.Delete(path); } catch (IOException) { } catch (UnauthorizedAccessException) { }
-    }
 }

@@ -1,3 +1,4 @@
+using SharpTune.IO;
 using System.Buffers.Binary;
 using System.Runtime.InteropServices;
 using System.Security.Cryptography;
@@ -90,10 +91,10 @@ public sealed class PreprocessCache
     {
         Directory.CreateDirectory(Root);
         var final = EntryPath(key);
-        var tmp = Path.Combine(Root, $".{key}.tmp-{Environment.ProcessId}-{Guid.NewGuid():N}");
-        Directory.CreateDirectory(tmp);
+        var tmp = TemporaryOutputs.Begin(final);
         try
         {
+            Directory.CreateDirectory(tmp);
             var bytes = Encode(dataset);
             File.WriteAllBytes(Path.Combine(tmp, "data.bin"), bytes);
             manifest["key"] = key;
@@ -104,12 +105,15 @@ public sealed class PreprocessCache
             File.WriteAllLines(Path.Combine(tmp, "report.jsonl"), reportLines ?? []);
             if (promptSettings is not null) File.WriteAllText(Path.Combine(tmp, PromptSettingsFile.FileName), PromptSettingsFile.ToJson(promptSettings));
             File.WriteAllText(Path.Combine(tmp, "manifest.json"), manifest.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
-            if (Directory.Exists(final)) Directory.Delete(final, recursive: true);
-            Directory.Move(tmp, final);
+            TemporaryOutputs.Commit(tmp, final, () =>
+            {
+                if (Directory.Exists(final)) Directory.Delete(final, recursive: true);
+                Directory.Move(tmp, final);
+            });
         }
         catch
         {
-            try { Directory.Delete(tmp, recursive: true); } catch (IOException) { }
+            TemporaryOutputs.Discard(tmp);
             throw;
         }
     }

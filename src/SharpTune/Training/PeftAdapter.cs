@@ -60,23 +60,26 @@ public static partial class PeftAdapter
             throw new UserException($"{directory}: folder is not empty and holds no {ConfigFileName}; refusing to replace it with an adapter");
         var parent = Path.GetDirectoryName(full)!;
         var name = Path.GetFileName(full);
-        var tmp = Path.Combine(parent, $".{name}.tmp-{Environment.ProcessId}-{Guid.NewGuid():N}");
+        var tmp = TemporaryOutputs.Begin(full);
         var old = Path.Combine(parent, $".{name}.old-{Environment.ProcessId}-{Guid.NewGuid():N}");
-        Directory.CreateDirectory(tmp);
         try
         {
+            Directory.CreateDirectory(tmp);
             WriteInto(tmp, adapter, baseModelPath);
-            Directory.Move(full, old);
-            try { Directory.Move(tmp, full); }
-            catch
+            TemporaryOutputs.Commit(tmp, full, () =>
             {
-                Directory.Move(old, full);
-                throw;
-            }
+                Directory.Move(full, old);
+                try { Directory.Move(tmp, full); }
+                catch
+                {
+                    Directory.Move(old, full);
+                    throw;
+                }
+            });
         }
         catch
         {
-            TryDelete(tmp);
+            TemporaryOutputs.Discard(tmp);
             throw;
         }
         TryDelete(old);

@@ -27,6 +27,8 @@ public static class MovieLensPreparer
         var (format, catalog, movies, ratings, timelines, plan) = (data.Format, data.Catalog, data.MoviesReport, data.RatingsReport, data.Timelines, data.Plan);
         long valCount = plan.Count(DatasetSplit.Val);
         var inEval = EvalSelection(valCount, options.EvalSize, options.Seed);
+        if (plan.SampleCount.Sum(m => (long)m) == 0)
+            throw new UserException($"{options.RatingsPath}: no samples: none of the {timelines.UserCount:N0} users has more than --history-len {options.HistoryLength} ratings ({ratings.Rejected.Total:N0} rows skipped); lower --history-len (an empty train.json is refused)");
 
         var counts = WriteOutputs(options, catalog, timelines, plan, inEval);
         Phase("writing records");
@@ -67,12 +69,17 @@ public static class MovieLensPreparer
         if (File.Exists(options.OutputDirectory))
             throw new UserException($"--out: {options.OutputDirectory} is a file; expected a directory");
         var format = options.Format ?? MovieLensFormats.Detect(options.RatingsPath);
+        if (Directory.Exists(options.MoviesPath)) throw new UserException($"{options.MoviesPath}: is a folder; expected the movies file");
         if (!File.Exists(options.MoviesPath)) throw new UserException($"{options.MoviesPath}: file not found");
 
         var catalog = new MovieCatalog();
         var movies = MovieLensReader.ReadMovies(options.MoviesPath, format, catalog, options.SkipBadRows);
+        if (movies.RowsRead - movies.Rejected.Total <= 0)
+            throw new UserException($"{options.MoviesPath}: no movies ({movies.RowsRead:N0} data rows read, {movies.Rejected.Total:N0} skipped); an empty result is refused");
         var table = new RatingTable();
         var ratings = MovieLensReader.ReadRatings(options.RatingsPath, format, catalog, table, options.SkipBadRows);
+        if (ratings.RowsRead - ratings.Rejected.Total <= 0)
+            throw new UserException($"{options.RatingsPath}: no ratings ({ratings.RowsRead:N0} data rows read, {ratings.Rejected.Total:N0} skipped); an empty result is refused");
         phase?.Invoke("reading");
         var timelines = UserTimelines.Build(table, catalog);
         phase?.Invoke("timelines");
@@ -162,12 +169,14 @@ public static class MovieLensPreparer
                 evalStream.Flush(flushToDisk: false);
                 testStream.Flush(flushToDisk: false);
             }
-            for (int i = 0; i < finals.Length; i++) File.Move(temps[i], finals[i], overwrite: true);
+            TemporaryOutputs.Commit(temps, finals, () =>
+            {
+                for (int i = 0; i < finals.Length; i++) File.Move(temps[i], finals[i], overwrite: true);
+            });
         }
         catch
         {
-            foreach (var t in temps)
-                try { File.Delete(t); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+            foreach (var t in temps) TemporaryOutputs.Discard(t);
             throw;
         }
         return counts;

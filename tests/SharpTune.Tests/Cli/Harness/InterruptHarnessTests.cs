@@ -1,0 +1,95 @@
+using SharpTune.Cli.CommandLine;
+using SharpTune.Tests.Support;
+
+namespace SharpTune.Tests.Cli.Harness;
+
+/// <summary>
+/// Starts the real CLI process on verbs that write large outputs, sends SIGINT (or SIGTERM) while their temporaries
+/// exist, and checks what is left: no temporary, no incomplete final output, exit 130 (143) and one line saying
+/// what was removed and kept. SHARPTUNE_TEST_COMMIT_DELAY_MS holds each commit back so the signal always lands
+/// while the temporaries exist. A new verb joins by adding a row to <see cref="Rows"/>.
+/// </summary>
+public class InterruptHarnessTests
+{
+
+    /// <summary>A verb row of <see cref="VerbTable"/>, the output placeholder to watch, and extra arguments making the output large.</summary>
+    public sealed record InterruptRow(string Row, string Output, string[] Overrides);
+
+    private static readonly InterruptRow[] Rows =
+    [
+        new("prepare movielens", "out", []),
+        new("init-model", "out", ["--hidden", "256", "--layers", "4", "--intermediate", "1024", "--heads", "4", "--head-dim", "64"]),
+        new("preprocess", "cache", []),
+        new("tokenizer train", "out", []),
+        new("prepare synthetic-movielens", "out", ["--users", "2000"]),
+    ];
+
+    /// <summary>Row names.</summary>
+    public static TheoryData<string> RowNames()
+    {
+        var d = new TheoryData<string>();
+        foreach (var r in Rows) d.Add(r.Row);
+        return d;
+    }
+
+    private static string Cli => Path.Combine(AppContext.BaseDirectory, "SharpTune.Cli");
+
+    private static string[] Args(VerbRow row, Func<string, string> fill, string[] overrides)
+    {
+        var args = row.Args.Select(a => a.StartsWith('{') && a.EndsWith('}') ? fill(a[1..^1]) : a).ToList();
+        for (int i = 0; i + 1 < overrides.Length; i += 2)
+        {
+            int at = args.IndexOf(overrides[i]);
+            if (at >= 0) args[at + 1] = overrides[i + 1];
+            else args.AddRange([overrides[i], overrides[i + 1]]);
+        }
+        return [.. args];
+    }
+
+    [Theory]
+    [MemberData(nameof(RowNames))]
+    public void SigintRemovesEveryTemporaryAndExits130(string rowName) => Interrupt(rowName, CliApp.Interrupted, "SIGINT");
+
+    [Fact]
+    public void SigtermExits143() => Interrupt("prepare movielens", CliApp.Terminated, "SIGTERM");
+
+    private static void Interrupt(string rowName, int expectedCode, string signalName)
+    {
+        var ir = Rows.Single(r => r.Row == rowName);
+        var row = VerbTable.Row(rowName);
+        using var fx = new VerbFixture();
+        var outPath = fx.Valid(ir.Output);
+        var watch = Path.GetDirectoryName(Path.GetFullPath(outPath))!;
+        var script = Path.Combine(TestEnvironment.RepoRoot, "tests", "oracles", "python", "interrupt_cli.py");
+        var (code, stdout, driverErr) = ProcessRunner.Run("python3", [script, Cli, watch, signalName, .. Args(row, fx.Valid, ir.Overrides)], stdin: row.Stdin);
+        Assert.True(code == 0, driverErr);
+        var r = System.Text.Json.JsonDocument.Parse(stdout).RootElement;
+        var err = r.GetProperty("stderr").GetString()!;
+        Assert.True(r.GetProperty("seen").GetArrayLength() > 0, $"{rowName}: no temporary appeared before the signal: {err}");
+        Assert.True(expectedCode == r.GetProperty("rc").GetInt32(), $"{rowName}: exit {r.GetProperty("rc")}, stderr:\n{err}");
+        var last = err.TrimEnd('\n').Split('\n')[^1];
+        Assert.StartsWith($"interrupted ({signalName}): removed ", last);
+        Assert.Contains("kept", last);
+        Assert.Equal(0, r.GetProperty("left").GetArrayLength());
+        // No final output appeared: the commit was held back, so no complete file exists in the output folder.
+        if (ir.Output == "out" && Directory.Exists(outPath))
+            Assert.DoesNotContain(Directory.EnumerateFiles(outPath), f => f.EndsWith(".json", StringComparison.Ordinal) || f.EndsWith(".safetensors", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void TheNextRunRemovesATemporaryAKilledRunLeftAndSaysSo()
+    {
+        using var fx = new VerbFixture();
+        var row = VerbTable.Row("prepare movielens");
+        var outDir = fx.Valid("out");
+        Directory.CreateDirectory(outDir);
+        // A pid that cannot be alive (above Linux's pid_max limit of 2^22).
+        var stale = Path.Combine(outDir, ".train.json.tmp-9999999-0123456789abcdef");
+        File.WriteAllText(stale, "[\n  {\"half\": ");
+        var (code, _, err) = ProcessRunner.Run(Cli, Args(row, fx.Valid, []));
+        Assert.True(code == 0, err);
+        Assert.False(File.Exists(stale));
+        Assert.Contains($"note: removed {stale}, an unfinished output left by an interrupted run", err);
+        Assert.True(File.Exists(Path.Combine(outDir, "train.json")));
+    }
+}
