@@ -81,15 +81,14 @@ public class MovieLensBadInputTests
     }
 
     [Fact]
-    public void OnlyHeadersGiveEmptyOutputs()
+    public void OnlyHeadersAreRefusedNotAnEmptyOutput()
     {
         using var f = new MovieLensTestFiles().Write("", "");
-        var s = f.Prepare();
-        Assert.Equal(0, s.Samples);
-        Assert.Equal("[]\n", File.ReadAllText(Path.Combine(f.Out, "train.json")));
-        Assert.Equal("[]\n", File.ReadAllText(Path.Combine(f.Out, "eval.json")));
-        Assert.Equal("", File.ReadAllText(Path.Combine(f.Out, "test_raw.jsonl")));
-        Assert.Contains("train             0            0            0       -  train.json", SharpTune.Cli.Commands.PrepareCommands.SummaryTable(s));
+        var e = Assert.Throws<UserException>(() => f.Prepare());
+        Assert.StartsWith($"{f.Movies}: no movies (0 data rows read", e.Message);
+        Assert.False(File.Exists(Path.Combine(f.Out, "train.json")));
+        using var g = new MovieLensTestFiles().Write(MovieLensTestFiles.PlainMovies(), "");
+        Assert.StartsWith($"{g.Ratings}: no ratings (0 data rows read", Assert.Throws<UserException>(() => g.Prepare()).Message);
     }
 
     [Fact]

@@ -139,7 +139,7 @@ public class MovieLensPreparerTests
     public void OutputsAreCompleteAndNoTemporaryFilesRemain()
     {
         using var f = new MovieLensTestFiles().Write(MovieLensTestFiles.PlainMovies(), ManyUsers(10));
-        f.Prepare();
+        f.Prepare(o => o with { HistoryLength = 1 });
         Assert.Equal(["eval.json", "summary.json", "test_raw.jsonl", "train.json"],
             Directory.GetFiles(f.Out).Select(Path.GetFileName).Order(StringComparer.Ordinal));
     }
@@ -148,12 +148,12 @@ public class MovieLensPreparerTests
     public void AFailedRunLeavesNoSummaryAndNoTemporaryFiles()
     {
         using var f = new MovieLensTestFiles().Write(MovieLensTestFiles.PlainMovies(), ManyUsers(10));
-        f.Prepare();
+        f.Prepare(o => o with { HistoryLength = 1 });
         Assert.True(File.Exists(Path.Combine(f.Out, "summary.json")));
         // Make the final rename of test_raw.jsonl fail: a directory is in its way.
         File.Delete(Path.Combine(f.Out, "test_raw.jsonl"));
         Directory.CreateDirectory(Path.Combine(f.Out, "test_raw.jsonl"));
-        Assert.ThrowsAny<IOException>(() => f.Prepare());
+        Assert.ThrowsAny<IOException>(() => f.Prepare(o => o with { HistoryLength = 1 }));
         Assert.False(File.Exists(Path.Combine(f.Out, "summary.json")));
         Assert.Empty(Directory.GetFiles(f.Out, ".*tmp*"));
     }

@@ -94,7 +94,7 @@ public sealed class TokenizerCliTests
         Assert.True(c2 == 0, e2);
         Assert.Contains("\"tokens\":[\"<|im_start|>\",\"user\",\"Ċ\",\"movie\"", encoded);
         Assert.Contains("no pair left", err); // 300 words of this text cannot fill 300 entries; the shortfall is reported
-        (code, _, err) = Run("", "tokenizer", "train", "--input", input, "--vocab-size", "10", "--out", outDir);
+        (code, _, err) = Run("", "tokenizer", "train", "--input", input, "--vocab-size", "10", "--out", dir.File("tok2"));
         Assert.Equal(1, code);
         Assert.Contains("--vocab-size", err);
     }
