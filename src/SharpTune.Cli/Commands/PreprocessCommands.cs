@@ -76,7 +76,7 @@ internal static class PreprocessCommands
     private static CliCommand Stats() =>
         new CliCommand("stats", "Token length statistics of exactly the rendered training samples.")
         {
-            Description = "Lengths are measured on the full training render before truncation; over_cutoff counts samples longer than --cutoff-len (0 when not given).",
+            Description = "Lengths are measured on the full training render before truncation; over_cutoff counts samples longer than --cutoff-len (its default, 1024, when not given, as in preprocess).",
         }
             .WithCommonOptions()
             .Option("show-examples", "Print N samples with supervised tokens highlighted.", "N", "0")
@@ -90,7 +90,8 @@ internal static class PreprocessCommands
                 var samples = new SftPreprocessor.Sample[records.Count];
                 Parallel.For(0, records.Count, i => samples[i] = measure.ProcessOne(records[i]));
                 var lengths = samples.Where(s => s.Ids.Length > 0).Select(s => s.Ids.Length).ToList();
-                int? cutoff = a.Has("cutoff-len") ? inputs.Options.CutoffLen : null;
+                // The same cutoff preprocess uses, given or default: --help's default is the one applied.
+                int? cutoff = inputs.Options.CutoffLen;
                 var st = LengthStatistics.Compute(lengths, cutoff);
                 if (a.Bool("json"))
                 {

@@ -107,6 +107,16 @@ public class FileErrorHarnessTests
     }
 
     [Fact]
+    public void StatsAppliesTheDefaultCutoffItsHelpStates()
+    {
+        using var fx = new VerbFixture();
+        var (code, output, err) = Run(VerbTable.Row("stats"), fx.Valid);
+        Assert.True(code == 0, err);
+        Assert.Contains("over cutoff_len 1024: 0 (0.00%)", output);
+        Assert.Contains("(default: 1024)", CliApp.LeafHelp(CommandTree.Root().Subcommands.Single(c => c.Name == "stats"), ["sharptune", "stats"]));
+    }
+
+    [Fact]
     public void VerboseAddsTheStackTraceOnlyThen()
     {
         using var fx = new VerbFixture();
