@@ -30,7 +30,9 @@ public static class CommandTree
         root.Add(ReportCommand.Create());
         foreach (var c in InferCommands.Create(ModelFolder.Open)) root.Add(c);
         root.Add(BenchCommands.Create());
-        root.Add(TrainCommand.Create());
+        // train finishes its step and writes a checkpoint on the first SIGINT/SIGTERM itself (TrainCommand's handlers);
+        // the process-wide handler of CliApp.RunProcess stands back for it.
+        root.Add(TrainCommand.Create().HandlingInterruptsItself());
         foreach (var c in PreprocessCommands.Create()) root.Add(c);
         foreach (var c in EvaluationCommands.Create()) root.Add(c);
         return root;

@@ -68,8 +68,12 @@ public sealed class CliApp
         return Run(args, stdout, stderr, stdin);
     }
 
+    // Set when the running verb handles signals itself (CliCommand.HandlesInterrupts).
+    private static volatile bool _verbHandlesInterrupts;
+
     private static void OnSignal(PosixSignalContext context, string name, int exitCode, TextWriter stderr)
     {
+        if (_verbHandlesInterrupts) return;
         context.Cancel = true;
         // Clean up and exit on a thread of our own: exiting from inside the runtime's signal callback can deadlock.
         new Thread(() =>
@@ -191,6 +195,7 @@ public sealed class CliApp
             throw new UserException($"unexpected argument '{positionals[command.Arguments.Count]}' for '{string.Join(' ', path)}' (see --help)");
 
         var handler = command.Handler ?? throw new InvalidOperationException($"verb '{command.Name}' has no handler");
+        _verbHandlesInterrupts = command.HandlesInterrupts;
         return handler(new ParsedArgs(command, values, positionals, verbose, stdout, stderr, stdin));
     }
 

@@ -62,6 +62,19 @@ public sealed class CliCommand
         return this;
     }
 
+    /// <summary>
+    /// True for a verb that registers its own SIGINT/SIGTERM handling (e.g. train: finish the step, checkpoint);
+    /// <see cref="CliApp.RunProcess"/>'s handler then does nothing while this verb runs.
+    /// </summary>
+    public bool HandlesInterrupts { get; private set; }
+
+    /// <summary>Marks the verb as handling SIGINT/SIGTERM itself and returns it (fluent).</summary>
+    public CliCommand HandlingInterruptsItself()
+    {
+        HandlesInterrupts = true;
+        return this;
+    }
+
     /// <summary>Sets the handler and returns this command (fluent).</summary>
     public CliCommand Handle(Func<ParsedArgs, int> handler)
     {
