@@ -129,6 +129,8 @@ public sealed class CliApp
         {
             var a = args[i];
             if (a is "--verbose") { i++; continue; }
+            // `sharptune --version` as `dotnet --version` or `git --version`: the version verb.
+            if (command == _root && a is "--version" && command.Subcommands.Any(c => c.Name == "version")) a = "version";
             if (a is "--help" or "-h" or "help")
             {
                 stdout.Write(GroupHelp(command, path));

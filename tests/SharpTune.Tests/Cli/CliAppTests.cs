@@ -56,6 +56,17 @@ public class CliAppTests
     }
 
     [Fact]
+    public void VersionFlagAtTheRootRunsTheVersionVerb()
+    {
+        var (code, output, err) = Run(CommandTree.Root(), "--version");
+        Assert.True(code == 0, err);
+        var (code2, expected, _) = Run(CommandTree.Root(), "version");
+        Assert.Equal(0, code2);
+        Assert.Equal(expected, output);
+        Assert.Contains("SharpTune", output, StringComparison.OrdinalIgnoreCase);
+    }
+
+    [Fact]
     public void InternalErrorsExitTwo()
     {
         var (code, _, err) = Run(Sample(_ => throw new InvalidOperationException("boom")), "go", "--name", "x");
