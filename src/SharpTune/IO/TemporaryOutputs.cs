@@ -95,7 +95,18 @@ public static class TemporaryOutputs
         {
             _abandoned = true;
             var removed = Live.Where(p => File.Exists(p) || Directory.Exists(p)).ToList();
-            foreach (var p in Live) Delete(p);
+            var paths = Live.ToList();
+            // A writer thread still running may recreate a temporary folder or add a file to it between the delete and
+            // the process's exit: sweep until two sweeps in a row find nothing (bounded, the process exits next).
+            int clean = 0;
+            for (int sweep = 0; sweep < 50 && clean < 2; sweep++)
+            {
+                bool any = false;
+                foreach (var p in paths)
+                    if (File.Exists(p) || Directory.Exists(p)) { any = true; Delete(p); }
+                clean = any ? 0 : clean + 1;
+                Thread.Sleep(10);
+            }
             Live.Clear();
             return (removed, Committed.ToList());
         }
@@ -145,7 +156,7 @@ public static class TemporaryOutputs
                 else if (Directory.Exists(path)) Directory.Delete(path, recursive: true);
                 return;
             }
-            catch (IOException) { }
+            catch (IOException) { Thread.Sleep(5); }
             catch (UnauthorizedAccessException) { return; }
         }
     }
