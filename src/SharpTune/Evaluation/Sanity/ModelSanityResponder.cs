@@ -87,29 +87,8 @@ public sealed class ModelSanityResponder : ISanityResponder, IDisposable
     {
         var ids = new List<int>(folder.EosTokenIds);
         if (tokenizer.EosId is { } eos && !ids.Contains(eos)) ids.Add(eos);
-        if (EndOfTurnId(builder, tokenizer) is { } eot && !ids.Contains(eot)) ids.Add(eot);
+        if (EndOfTurn.Find(builder, tokenizer) is { } eot && !ids.Contains(eot)) ids.Add(eot);
         return ids;
-    }
-
-    private static int? EndOfTurnId(PromptBuilder builder, ITextTokenizer tokenizer)
-    {
-        var probe = new SftRecord
-        {
-            Source = "end-of-turn probe", Index = 0, Kind = SftRecordKind.Conversation,
-            Turns = [new SftTurn("user", "Question?"), new SftTurn("assistant", "Answer.")],
-        };
-        TrainingRender render;
-        try { render = builder.RenderTraining(probe); }
-        catch (UserException) { return null; }   // a template that cannot render a plain exchange has no end-of-turn token to find
-        int end = render.Answers[^1].End;
-        var (ids, offsets) = tokenizer.EncodeWithOffsets(render.Text);
-        for (int t = 0; t < ids.Length; t++)
-        {
-            if (offsets[t].End <= end) continue;
-            if (tokenizer.SpecialIds.Contains(ids[t])) return ids[t];
-            if (!string.IsNullOrWhiteSpace(render.Text[offsets[t].Start..offsets[t].End])) return null;
-        }
-        return null;
     }
 
     private PromptSettings SettingsFor(SanityCheckpoint checkpoint)

@@ -123,7 +123,8 @@ public sealed class TrainingJob : IDisposable
                 if (datasets.Eval.Count == 0) throw new UserException($"{config.Path}: generative_eval.samples is {g.Samples} but there is no evaluation set (set eval_dataset or val_size)");
                 if (g.Labels is not { Count: > 0 } labels) throw new UserException($"{config.Path}: generative_eval.labels is required with generative_eval.samples (e.g. [Yes, No])");
                 var builder = new PromptBuilder(inputs.Renderer, inputs.Options.Prompt);
-                generative = new GenerativeEvaluator(datasets.Eval, g.Samples, g.MaxNewTokens, new LabelSet(labels, "generative_eval.labels"), builder, tokenizer, folder.EosTokenIds);
+                generative = new GenerativeEvaluator(datasets.Eval, g.Samples, g.MaxNewTokens, new LabelSet(labels, "generative_eval.labels"), builder, tokenizer,
+                    Inference.BatchInference.StopIds(folder, builder, tokenizer, folder.EosTokenIds)); // EOS and the end-of-turn id, as infer stops
             }
 
             var run = new TrainingRun(args, new TrainingRunInputs
