@@ -200,11 +200,14 @@ public sealed class TrainCommandTests : IDisposable
     {
         var output = _dir.File("sigint-out");
         var config = MovieLensConfig(output);
-        var psi = new ProcessStartInfo(Path.Combine(AppContext.BaseDirectory, "SharpTune.Cli"))
+        // A test host started in the background inherits SIGINT as ignored (POSIX: a background job ignores it), and
+        // exec keeps that; python resets it to the default before exec'ing the CLI (same pid), as a terminal would have it.
+        var psi = new ProcessStartInfo("python3")
         {
             RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false, WorkingDirectory = _dir.Path,
         };
-        foreach (var a in new[] { "train", config, "generative_eval.samples=0", "eval_strategy=no", "max_steps=100000", "save_steps=100000", "--cache-dir", _dir.File("cache") })
+        foreach (var a in new[] { "-c", "import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_DFL); os.execv(sys.argv[1], sys.argv[1:])",
+                                  Path.Combine(AppContext.BaseDirectory, "SharpTune.Cli"), "train", config, "generative_eval.samples=0", "eval_strategy=no", "max_steps=100000", "save_steps=100000", "--cache-dir", _dir.File("cache") })
             psi.ArgumentList.Add(a);
         using var p = Process.Start(psi)!;
         var stderr = p.StandardError.ReadToEndAsync(TestContext.Current.CancellationToken);
@@ -217,8 +220,13 @@ public sealed class TrainCommandTests : IDisposable
         }
         if (line is null) Assert.Fail($"the run ended before step 3 (exit {(p.WaitForExit(10_000) ? p.ExitCode : -1)}): {stdout}{await stderr}");
         using (var kill = Process.Start("kill", ["-INT", $"{p.Id}"])) kill.WaitForExit();
-        stdout.Append(p.StandardOutput.ReadToEnd());
-        Assert.True(p.WaitForExit(120_000), "no exit after SIGINT");
+        var rest = p.StandardOutput.ReadToEndAsync(TestContext.Current.CancellationToken);
+        if (!p.WaitForExit(120_000))
+        {
+            p.Kill();
+            Assert.Fail("no exit within 120 s after SIGINT");
+        }
+        stdout.Append(await rest);
         var err = await stderr;
         Assert.True(p.ExitCode == 130, $"exit {p.ExitCode}: {err}");
         Assert.Contains("interrupted at step", err);
