@@ -44,15 +44,15 @@ internal static class BehaviourCommands
         if (a.Has("run") == a.Has("checkpoints")) throw new UserException("give exactly one of --run DIR or --checkpoints DIR...");
         double minScore = a.Double("min-score");
         if (!(minScore >= 0 && minScore <= 1)) throw new UserException($"--min-score: expected a number in [0, 1] (a weighted pass rate), got {minScore.ToString(CultureInfo.InvariantCulture)}");
-        string? run = a.String("run");
-        string outDir = a.String("out") ?? (run is not null ? Path.Combine(run, "sanity") : throw new UserException("--out DIR is required with --checkpoints"));
-        var rules = SanityRulesLoader.Load(a.ExistingFile("rules"));
-        var checkpoints = run is not null ? SanityCheckpoint.FromRun(run) : SanityCheckpoint.FromFolders(a.List("checkpoints"));
-        var responder = responders(new SanityResponderRequest(checkpoints, a.String("model"), run, a.Int("max-new-tokens", 1)));
-        SanityReport report;
-        try { report = SanityScorer.Score(rules, checkpoints, responder, a.Verbose ? a.Error : null); }
-        finally { (responder as IDisposable)?.Dispose(); }
-        report.Write(outDir);
+        var (report, outDir) = SanityRun.Run(new SanityRunOptions
+        {
+            RunDir = a.String("run"),
+            Checkpoints = a.List("checkpoints"),
+            RulesPath = a.ExistingFile("rules"),
+            BaseModel = a.String("model"),
+            MaxNewTokens = a.Int("max-new-tokens", 1),
+            OutDir = a.String("out"),
+        }, responders, a.Verbose ? a.Error : null);
         if (a.Bool("json")) a.Out.Write(report.ToJson());
         else
         {

@@ -150,12 +150,7 @@ internal static class EvaluationCommands
                     },
                     Bootstrap = Bootstrap(a),
                 });
-                var json = EvaluationJson.Serialize(report.Results, w =>
-                {
-                    w.WriteString("prepared", report.Prepared);
-                    w.WriteNumber("train_samples", report.TrainSamples);
-                    w.WriteNumber("test_samples", report.TestSamples);
-                });
+                var json = report.ToJson();
                 if (a.String("out") is { } outPath) AtomicFile.WriteAllBytes(outPath, json);
                 if (a.Bool("json")) a.Out.Write(Encoding.UTF8.GetString(json));
                 else

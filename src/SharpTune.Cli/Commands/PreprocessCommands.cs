@@ -86,10 +86,8 @@ internal static class PreprocessCommands
                 var (inputs, lazyRecords) = Inputs(a);
                 var records = lazyRecords.Value;
                 // Measure untruncated renders: the cutoff only classifies.
-                var measure = new SftPreprocessor(inputs.Renderer, inputs.Tokenizer, inputs.Options with { CutoffLen = int.MaxValue, Truncation = TruncationMode.Left });
-                var samples = new SftPreprocessor.Sample[records.Count];
-                Parallel.For(0, records.Count, i => samples[i] = measure.ProcessOne(records[i]));
-                var lengths = samples.Where(s => s.Ids.Length > 0).Select(s => s.Ids.Length).ToList();
+                var samples = LengthStatistics.MeasureUntruncated(inputs, records);
+                var lengths = LengthStatistics.Lengths(samples);
                 // The same cutoff preprocess uses, given or default: --help's default is the one applied.
                 int? cutoff = inputs.Options.CutoffLen;
                 var st = LengthStatistics.Compute(lengths, cutoff);

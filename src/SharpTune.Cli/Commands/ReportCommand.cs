@@ -20,7 +20,7 @@ internal static class ReportCommand
             .Option("out", "folder to write report.html, report.md and report_files/ into (default: RUN_DIR)", "DIR")
             .Option("eval", "eval --json result of the model (default: RUN_DIR/eval.json, RUN_DIR/../eval.json)", "FILE")
             .Option("baselines", "baselines --json result (default: RUN_DIR/baselines.json, RUN_DIR/../baselines.json)", "FILE")
-            .Option("sanity", "sanity output folder (default: RUN_DIR/sanity, RUN_DIR/../sanity)", "DIR")
+            .Option("sanity", "sanity output folder (default: RUN_DIR/sanity, RUN_DIR/../sanity, RUN_DIR/../behaviours/sanity)", "DIR")
             .Option("prepared", "prepare movielens output folder with summary.json (default: RUN_DIR/../dataset, RUN_DIR/../data)", "DIR")
             .Option("data", "training data file for token lengths and masking (default: the prepared folder's train.json)", "FILE")
             .Option("tokenizer", "tokenizer or model folder (default: RUN_DIR, RUN_DIR/../tokenizer)", "DIR")

@@ -41,21 +41,6 @@ internal static class TrainCommand
             a.Out.Write(config.Describe());
             return CliApp.Success;
         }
-        if (config.IgnoredKeys.Count > 0)
-            a.Out.WriteLine($"ignored (no effect on the run here): {string.Join(", ", config.IgnoredKeys.Select(k => k.Name))}");
-
-        using var progress = TrainingProgress.ForStdout(a.Out);
-        var observers = new List<SharpTune.Training.Loop.ITrainingObserver>();
-        using var job = TrainingJob.Prepare(config, observers, a.RequiredString("cache-dir"), m => a.Error.WriteLine(m));
-        observers.Add(new ReportingBridge(progress, config.OutputDir, job.Run.Plan.Epochs));
-        foreach (var s in job.Splits)
-        {
-            var r = s.Result.Report;
-            a.Out.WriteLine($"{s.Split}: {r.Kept:N0} samples of {r.Records:N0} records ({r.Truncated} truncated, {r.Dropped} dropped){(s.Result.FromCache ? " from the cache" : "")}: {s.Result.EntryPath}");
-        }
-        var plan = job.Run.Plan;
-        a.Out.WriteLine($"training {plan.MaxSteps} steps ({(job.Model.Lora is { } l ? $"LoRA r{l.Rank}" : "full")}, {job.Model.Parameters.Sum(p => p.Count):N0} trainable parameters) into {config.OutputDir}");
-        a.Out.Flush();
 
         using var cancel = new CancellationTokenSource();
         int signal = 0;
@@ -73,33 +58,71 @@ internal static class TrainCommand
             a.Error.Flush();
             cancel.Cancel();
         }
-        using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, ctx => OnSignal(ctx, InterruptedExit));
-        using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, ctx => OnSignal(ctx, TerminatedExit));
+        // The handlers are armed once preprocessing is done and the loop is about to start (before that, a signal ends the process).
+        IDisposable ArmSignals() => new Registrations(
+            PosixSignalRegistration.Create(PosixSignal.SIGINT, ctx => OnSignal(ctx, InterruptedExit)),
+            PosixSignalRegistration.Create(PosixSignal.SIGTERM, ctx => OnSignal(ctx, TerminatedExit)));
 
-        var result = job.Run.Run(cancel.Token);
+        var result = Execute(config, a.RequiredString("cache-dir"), a.Out, a.Error, cancel.Token, ArmSignals);
+        return result.Reason == TrainingStopReason.Cancelled ? (signal == 0 ? InterruptedExit : signal) : CliApp.Success;
+    }
+
+    private sealed class Registrations(params IDisposable[] items) : IDisposable
+    {
+        public void Dispose() { foreach (var i in items) i.Dispose(); }
+    }
+
+    /// <summary>
+    /// What <c>sharptune train CONFIG.yaml</c> runs, shared with <c>sharptune demo</c>: <see cref="TrainingJob.Prepare"/>
+    /// (datasets through the preprocessing cache in <paramref name="cacheDir"/>), the progress display on
+    /// <paramref name="output"/>, the loop, the plots with <c>plot_loss</c>, and one line saying how the run ended.
+    /// </summary>
+    /// <param name="armSignals">Called right before the loop starts; what it returns is disposed when the loop ends (train's signal handlers).</param>
+    internal static TrainingRunResult Execute(TrainConfig config, string cacheDir, TextWriter output, TextWriter error, CancellationToken cancellation,
+        Func<IDisposable?>? armSignals = null)
+    {
+        if (config.IgnoredKeys.Count > 0)
+            output.WriteLine($"ignored (no effect on the run here): {string.Join(", ", config.IgnoredKeys.Select(k => k.Name))}");
+
+        using var progress = TrainingProgress.ForStdout(output);
+        var observers = new List<SharpTune.Training.Loop.ITrainingObserver>();
+        using var job = TrainingJob.Prepare(config, observers, cacheDir, m => error.WriteLine(m));
+        observers.Add(new ReportingBridge(progress, config.OutputDir, job.Run.Plan.Epochs));
+        foreach (var s in job.Splits)
+        {
+            var r = s.Result.Report;
+            output.WriteLine($"{s.Split}: {r.Kept:N0} samples of {r.Records:N0} records ({r.Truncated} truncated, {r.Dropped} dropped){(s.Result.FromCache ? " from the cache" : "")}: {s.Result.EntryPath}");
+        }
+        var plan = job.Run.Plan;
+        output.WriteLine($"training {plan.MaxSteps} steps ({(job.Model.Lora is { } l ? $"LoRA r{l.Rank}" : "full")}, {job.Model.Parameters.Sum(p => p.Count):N0} trainable parameters) into {config.OutputDir}");
+        output.Flush();
+
+        TrainingRunResult result;
+        using (armSignals?.Invoke()) result = job.Run.Run(cancellation);
         if (config.PlotLoss && result.Reason != TrainingStopReason.Cancelled)
         {
             var plots = LossPlotter.PlotRun(config.OutputDir);
-            foreach (var n in plots.Notes) a.Error.WriteLine($"plot: {n}");
-            if (plots.Files.Count > 0) a.Out.WriteLine($"plots: {string.Join(", ", plots.Files.Select(f => Path.GetFileName(f.PngPath)))}");
+            foreach (var n in plots.Notes) error.WriteLine($"plot: {n}");
+            if (plots.Files.Count > 0) output.WriteLine($"plots: {string.Join(", ", plots.Files.Select(f => Path.GetFileName(f.PngPath)))}");
         }
         string kept = result.LastCheckpoint is { } c ? $"kept {c}" : "no checkpoint was written (no step finished)";
         switch (result.Reason)
         {
             case TrainingStopReason.Cancelled:
-                a.Error.WriteLine($"interrupted at step {result.GlobalStep}/{result.MaxSteps}: {kept}; continue with resume_from_checkpoint=true");
-                return signal == 0 ? InterruptedExit : signal;
+                error.WriteLine($"interrupted at step {result.GlobalStep}/{result.MaxSteps}: {kept}; continue with resume_from_checkpoint=true");
+                break;
             case TrainingStopReason.TimeBudget:
-                a.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                output.WriteLine(string.Create(CultureInfo.InvariantCulture,
                     $"the time budget (max_time {config.MaxTime!.Value.TotalSeconds:0.#} s) ended the run at step {result.GlobalStep}/{result.MaxSteps}: {kept}; final weights in {result.OutputDir}"));
-                return CliApp.Success;
+                break;
             case TrainingStopReason.Overfitting:
-                a.Out.WriteLine($"stop_on_overfit ended the run at step {result.GlobalStep}/{result.MaxSteps}: {kept}; final weights in {result.OutputDir}");
-                return CliApp.Success;
+                output.WriteLine($"stop_on_overfit ended the run at step {result.GlobalStep}/{result.MaxSteps}: {kept}; final weights in {result.OutputDir}");
+                break;
             default:
-                a.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                output.WriteLine(string.Create(CultureInfo.InvariantCulture,
                     $"trained {result.GlobalStep} steps (train loss {result.TrainLoss:F4}); final {(job.Model.Lora is null ? "model" : "adapter")} in {result.OutputDir}"));
-                return CliApp.Success;
+                break;
         }
+        return result;
     }
 }

@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using System.Text.Json.Nodes;
+using SharpTune.Data.Sft;
 using SharpTune.Engine;
 using SharpTune.Evaluation;
 using SharpTune.IO;
@@ -15,6 +16,12 @@ public sealed record InferenceSettings
 {
     /// <summary>The records (see <see cref="InferenceInput"/>).</summary>
     public required string DataPath { get; init; }
+
+    /// <summary>
+    /// How to read the records (a <c>dataset_info.json</c> entry's description, so inference reads them as training
+    /// did — e.g. LLaMA-Factory's one-newline Alpaca join), or null to detect the format from the first record's keys.
+    /// </summary>
+    public DatasetDescription? Description { get; init; }
 
     /// <summary>The JSONL predictions file (see <see cref="PredictionFile"/>).</summary>
     public required string OutputPath { get; init; }
@@ -125,7 +132,7 @@ public static class BatchInference
     /// <summary>Runs inference for <paramref name="settings"/> with <paramref name="folder"/>; <paramref name="progress"/> gets (written, total).</summary>
     public static InferenceSummary Run(IModelFolder folder, InferenceSettings settings, IComputeBackend backend, Action<int, int>? progress = null)
     {
-        var items = InferenceInput.Read(settings.DataPath);
+        var items = InferenceInput.Read(settings.DataPath, settings.Description);
         if (items.Count == 0) throw new UserException($"{settings.DataPath}: no records");
         if (settings.BatchSize < 1) throw new UserException($"batch size must be >= 1, got {settings.BatchSize}");
         if (settings.Score && settings.Labels is null) throw new UserException("--score needs --labels (e.g. --labels Yes,No)");
@@ -264,7 +271,7 @@ public static class BatchInference
         var adapter = s.AdapterPath is null ? null : new JsonObject(Directory.GetFiles(s.AdapterPath)
             .Where(f => Path.GetFileName(f) is "adapter_config.json" or "adapter_model.safetensors")
             .Order(StringComparer.Ordinal).Select(f => KeyValuePair.Create(Path.GetFileName(f), (JsonNode?)FileHash(f))));
-        return new JsonObject
+        var fingerprint = new JsonObject
         {
             ["model"] = model,
             ["adapter"] = adapter,
@@ -286,6 +293,9 @@ public static class BatchInference
                 ["stop"] = new JsonArray(generation.StopStrings.Select(x => (JsonNode?)x).ToArray()),
             },
         };
+        // Only when given, so outputs written without one resume unchanged.
+        if (s.Description is { } d) fingerprint["data_description"] = System.Text.Json.JsonSerializer.Serialize(d);
+        return fingerprint;
     }
 
     // The reference as a label of the set (spelled as the set spells it), else the trimmed text.

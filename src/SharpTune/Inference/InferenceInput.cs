@@ -18,17 +18,20 @@ public sealed record InferenceItem(int Index, SftRecord Record, string? Referenc
 /// </summary>
 public static class InferenceInput
 {
-    /// <summary>Reads every record of <paramref name="path"/>.</summary>
-    public static IReadOnlyList<InferenceItem> Read(string path)
+    /// <summary>
+    /// Reads every record of <paramref name="path"/>, with <paramref name="given"/> (a dataset_info.json entry's
+    /// description, as training read the data) or else the format detected from the first record's keys.
+    /// </summary>
+    public static IReadOnlyList<InferenceItem> Read(string path, DatasetDescription? given = null)
     {
         if (!File.Exists(path)) throw new UserException($"{path}: data file not found");
         var items = new List<InferenceItem>();
-        DatasetDescription? description = null;
+        DatasetDescription? description = given;
         bool plainPrompts = false;
         foreach (var (element, source, index) in SftDatasetReader.Elements(File.ReadAllBytes(path), path))
         {
             if (element.ValueKind != JsonValueKind.Object) throw new UserException($"{source}: expected a JSON object, got {element.ValueKind}");
-            if (items.Count == 0)
+            if (items.Count == 0 && given is null)
             {
                 plainPrompts = IsPlainPrompt(element);
                 if (!plainPrompts)

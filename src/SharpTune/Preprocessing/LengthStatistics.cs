@@ -58,6 +58,22 @@ public sealed record LengthStatistics
         };
     }
 
+    /// <summary>
+    /// <c>sharptune stats</c>' measurement: every record rendered, tokenized and masked as training does but never
+    /// truncated (the cutoff only classifies), in record order; a dropped record (e.g. an empty answer) has no ids.
+    /// </summary>
+    public static SftPreprocessor.Sample[] MeasureUntruncated(PreprocessInputs inputs, IReadOnlyList<Data.Sft.SftRecord> records)
+    {
+        ArgumentNullException.ThrowIfNull(inputs);
+        var measure = new SftPreprocessor(inputs.Renderer, inputs.Tokenizer, inputs.Options with { CutoffLen = int.MaxValue, Truncation = TruncationMode.Left });
+        var samples = new SftPreprocessor.Sample[records.Count];
+        Parallel.For(0, records.Count, i => samples[i] = measure.ProcessOne(records[i]));
+        return samples;
+    }
+
+    /// <summary>The token lengths of the samples <see cref="MeasureUntruncated"/> kept.</summary>
+    public static List<int> Lengths(IEnumerable<SftPreprocessor.Sample> samples) => samples.Where(s => s.Ids.Length > 0).Select(s => s.Ids.Length).ToList();
+
     /// <summary>A histogram of <paramref name="lengths"/> in <paramref name="buckets"/> equal-width bins, drawn with bars.</summary>
     public static string Histogram(IReadOnlyList<int> lengths, int buckets = 12, int width = 40)
     {

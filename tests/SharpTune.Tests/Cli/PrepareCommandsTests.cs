@@ -52,40 +52,6 @@ public class PrepareCommandsTests
     }
 
     [Fact]
-    public void DemoGeneratesPreparesAndPrintsWhereTheFilesAre()
-    {
-        using var d = TestEnvironment.TempDir();
-        var (code, output, err) = Run("demo", "--out", d.Path);
-        Assert.Equal("", err);
-        Assert.Equal(0, code);
-        // Every stage announces itself in order as [i/n]; the stage list grows as the pipeline does.
-        var stages = SharpTune.Cli.Commands.DemoCommand.Stages;
-        int at = -1;
-        for (int i = 0; i < stages.Count; i++)
-        {
-            int next = output.IndexOf($"[{i + 1}/{stages.Count}] {stages[i].Name}:", StringComparison.Ordinal);
-            Assert.True(next > at, $"stage {stages[i].Name} not announced in order");
-            at = next;
-        }
-        Assert.Contains("  masking: all 150 eval samples supervise exactly the answer + <|im_end|>", output);
-        Assert.Matches(@"train\.json: [\d,]+ samples, 0 truncated, 0 dropped, 0 render mismatches", output);
-        // The training stage lowers the eval loss of the randomly initialized model well below chance (ln vocab).
-        var before = double.Parse(System.Text.RegularExpressions.Regex.Match(output, @"eval before: loss (\d+\.\d+)").Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
-        var after = double.Parse(System.Text.RegularExpressions.Regex.Match(output, @"eval after:  loss (\d+\.\d+)").Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
-        Assert.True(after < before / 4, $"eval loss {before} -> {after}");
-        Assert.Matches(@"\neval +150 ", output);
-        Assert.Contains($"in {Path.Combine(d.Path, "data")}\n", output);
-        foreach (var file in new[] { "train.json", "eval.json", "test_raw.jsonl", "summary.json" })
-            Assert.Contains($"  {Path.Combine(d.Path, "dataset", file)}\n", output);
-        foreach (var file in new[] { "data/ratings.csv", "data/movies.csv", "dataset/train.json", "dataset/eval.json", "dataset/test_raw.jsonl", "dataset/summary.json",
-                     "tokenizer/tokenizer.json", "tokenizer/tokenizer_config.json", "model/config.json", "model/model.safetensors",
-                     "train/checkpoint-40/model.safetensors", "train/checkpoint-40/optimizer.safetensors", "train/checkpoint-40/trainer_state.json",
-                     "train/checkpoint-40/prompt_settings.json", "train/model.safetensors", "train/config.json", "train/tokenizer.json", "train/prompt_settings.json",
-                     "train/trainer_log.jsonl", "train/trainer_state.json", "train/all_results.json" })
-            Assert.True(File.Exists(Path.Combine(d.Path, file)), file);
-    }
-
-    [Fact]
     public void SyntheticMovieLensVerbWritesBothFiles()
     {
         using var d = TestEnvironment.TempDir();

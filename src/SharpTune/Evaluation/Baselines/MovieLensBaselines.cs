@@ -32,6 +32,17 @@ public sealed class BaselineReport
 
     /// <summary>majority, user_history_mean, item_mean, matrix_factorization.</summary>
     public required IReadOnlyList<KeyValuePair<string, ClassificationResult>> Results { get; init; }
+
+    /// <summary>
+    /// The result file of <c>baselines --json/--out</c>: <c>prepared</c>, <c>train_samples</c>, <c>test_samples</c>, then
+    /// one object per baseline in the shape of <c>eval</c>'s, so <c>eval --compare</c> can put them beside a model.
+    /// </summary>
+    public byte[] ToJson() => EvaluationJson.Serialize(Results, w =>
+    {
+        w.WriteString("prepared", Prepared);
+        w.WriteNumber("train_samples", TrainSamples);
+        w.WriteNumber("test_samples", TestSamples);
+    });
 }
 
 /// <summary>

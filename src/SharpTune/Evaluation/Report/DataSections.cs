@@ -102,11 +102,11 @@ internal static class DataSections
 internal sealed record Preprocessed(string DataPath, string TokenizerDir, IReadOnlyList<SftRecord> Records, TextStack Stack, PreprocessOptions Options, IReadOnlyList<int> Lengths, int Empty)
 {
     /// <summary>Loads the data and tokenizer the inputs name, with the run's prompt settings and the cutoff.</summary>
-    public static Preprocessed Load(string dataPath, string tokenizerDir, PreprocessOptions options)
+    public static Preprocessed Load(string dataPath, string tokenizerDir, PreprocessOptions options, DatasetDescription? description = null)
     {
         var stack = TextStack.Open(tokenizerDir, options.Prompt);
         options = options with { Prompt = options.Prompt with { TemplateSource = stack.Template.Source } };
-        var records = SftDatasetReader.Read(dataPath);
+        var records = SftDatasetReader.Read(dataPath, description);
         // As `stats`: measure the untruncated render; the cutoff only classifies.
         var measure = new SftPreprocessor(stack.Renderer, stack.Tokenizer, options with { CutoffLen = int.MaxValue, Truncation = TruncationMode.Left });
         var lengths = new int[records.Count];

@@ -18,6 +18,9 @@ public sealed record ReportOptions
     /// <summary>Training data file for the token lengths and masking samples (<c>--data FILE</c>).</summary>
     public string? Data { get; init; }
 
+    /// <summary>How to read <see cref="Data"/> (a dataset_info.json entry's description, as training read it), or null to detect the format.</summary>
+    public Data.Sft.DatasetDescription? DataDescription { get; init; }
+
     /// <summary>Tokenizer or model folder (<c>--tokenizer DIR</c>).</summary>
     public string? Tokenizer { get; init; }
 
@@ -55,7 +58,7 @@ public sealed record ReportInput(string Name, string Flag, IReadOnlyList<string>
 /// <item><term>tokenizer</term><description>--tokenizer, RUN_DIR, RUN_DIR/../tokenizer (a folder with tokenizer.json)</description></item>
 /// <item><term>evaluation</term><description>--eval, RUN_DIR/eval.json, RUN_DIR/../eval.json</description></item>
 /// <item><term>baselines</term><description>--baselines, RUN_DIR/baselines.json, RUN_DIR/../baselines.json</description></item>
-/// <item><term>behaviours</term><description>--sanity DIR, RUN_DIR/sanity, RUN_DIR/../sanity (a folder with sanity_summary.json)</description></item>
+/// <item><term>behaviours</term><description>--sanity DIR, RUN_DIR/sanity, RUN_DIR/../sanity, RUN_DIR/../behaviours/sanity (the demo's behaviour run; a folder with sanity_summary.json)</description></item>
 /// </list>
 /// </remarks>
 public sealed record ReportInputs(
@@ -90,7 +93,7 @@ public sealed record ReportInputs(
             Folder(options.Tokenizer is { } t ? [t] : [runDir, Beside("tokenizer")], "tokenizer.json", "tokenizer", "--tokenizer DIR"),
             File(options.Eval is { } e ? [e] : [In("eval.json"), Beside("eval.json")], "evaluation result (eval --json)", "--eval FILE"),
             File(options.Baselines is { } b ? [b] : [In("baselines.json"), Beside("baselines.json")], "baselines result (baselines --json)", "--baselines FILE"),
-            Folder(options.Sanity is { } sd ? [sd] : [In("sanity"), Beside("sanity")], SharpTune.Evaluation.Sanity.SanityReport.SummaryFile, "behaviour checks (sanity output)", "--sanity DIR"));
+            Folder(options.Sanity is { } sd ? [sd] : [In("sanity"), Beside("sanity"), Beside("behaviours", "sanity")], SharpTune.Evaluation.Sanity.SanityReport.SummaryFile, "behaviour checks (sanity output)", "--sanity DIR"));
     }
 
     private static ReportInput File(IReadOnlyList<string> candidates, string name, string flag) =>

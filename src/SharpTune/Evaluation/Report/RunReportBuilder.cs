@@ -40,7 +40,7 @@ public static partial class RunReportBuilder
         if (inputs.Tokenizer.Found is not { } tok) return (null, inputs.Tokenizer.MissingText);
         var prompt = inputs.PromptSettings.Found is { } ps ? PromptSettingsFile.Read(ps) : new PromptSettings();
         int cutoff = options.CutoffLen ?? (inputs.Config.Found is { } cfg ? ConfigCutoff(cfg) : null) ?? new PreprocessOptions().CutoffLen;
-        return (Preprocessed.Load(data, tok, new PreprocessOptions { Prompt = prompt, CutoffLen = cutoff }), null);
+        return (Preprocessed.Load(data, tok, new PreprocessOptions { Prompt = prompt, CutoffLen = cutoff }, options.DataDescription), null);
     }
 
     // The top-level cutoff_len of a LLaMA-Factory style YAML config.
