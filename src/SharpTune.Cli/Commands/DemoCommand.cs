@@ -93,7 +93,7 @@ internal static class DemoCommand
             });
             c.Out.WriteLine($"  {c.Data.Ratings:N0} ratings by {c.Data.Users:N0} users on {c.Data.Movies:N0} movies in {c.DataDir}");
         }),
-        new("prepare", "turn the ratings into Yes/No SFT records (and a dataset_info.json naming the splits)", c =>
+        new("prepare", "turn the ratings into Yes/No SFT records and a dataset_info.json naming the splits", c =>
         {
             var prepared = MovieLensPreparer.Prepare(new MovieLensPrepareOptions
             {
@@ -106,7 +106,7 @@ internal static class DemoCommand
             c.Out.WriteLine();
             c.Out.Write(PrepareCommands.SummaryTable(prepared));
             c.Out.WriteLine();
-            var info = MovieLensDatasetInfo.Write(c.DatasetDir);
+            var info = Path.Combine(c.DatasetDir, MovieLensDatasetInfo.FileName);
             foreach (var f in new[] { MovieLensPreparer.TrainFile, MovieLensPreparer.EvalFile, MovieLensPreparer.TestFile, MovieLensPreparer.SummaryFile })
                 c.Out.WriteLine($"  {Path.Combine(c.DatasetDir, f)}");
             c.Out.WriteLine($"  {info} ({MovieLensDatasetInfo.TrainName}, {MovieLensDatasetInfo.EvalName}, {MovieLensDatasetInfo.TestName})");

@@ -50,7 +50,9 @@ internal static class InferCommands
                 """,
         }
             .Option("model", "Model folder: config.json, safetensors weights, tokenizer files.", "DIR", required: true)
-            .Option("data", "Records (JSON array or JSON Lines).", "FILE", required: true)
+            .Option("data", "Records (JSON array or JSON Lines); or --dataset-info FILE --dataset NAME.", "FILE")
+            .Option("dataset-info", "A dataset_info.json: read the records of its entry --dataset as training read them (LLaMA-Factory's columns and one-newline Alpaca join).", "FILE")
+            .Option("dataset", "The entry of --dataset-info to infer for.", "NAME")
             .Option("output", "Predictions JSONL (resumable; OUTPUT.partial while running, OUTPUT.infer.json records the settings).", "FILE", required: true)
             .PromptOptions()
             .Option("labels", "Label set, comma-separated (e.g. Yes,No): answers are extracted to it.", "LIST")
@@ -97,9 +99,19 @@ internal static class InferCommands
     {
         var (prompt, adapter) = ResolvePrompt(a);
         var labels = a.Has("labels") ? LabelSet.Parse(a.RequiredString("labels")) : null;
+        string dataPath;
+        Data.Sft.DatasetDescription? description = null;
+        if (a.Has("dataset-info"))
+        {
+            if (a.Has("data")) throw new UserException("give --data FILE or --dataset-info FILE --dataset NAME, not both");
+            (description, dataPath) = Data.Sft.DatasetDescription.Load(a.RequiredString("dataset-info"), a.String("dataset") ?? throw new UserException("--dataset-info needs --dataset NAME"));
+        }
+        else if (a.Has("dataset")) throw new UserException("--dataset NAME needs --dataset-info FILE");
+        else dataPath = a.String("data") ?? throw new UserException("missing --data FILE (or --dataset-info FILE --dataset NAME)");
         var settings = new InferenceSettings
         {
-            DataPath = a.RequiredString("data"),
+            DataPath = dataPath,
+            Description = description,
             OutputPath = a.RequiredString("output"),
             AdapterPath = adapter,
             Prompt = prompt,

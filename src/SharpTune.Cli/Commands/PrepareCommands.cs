@@ -60,7 +60,7 @@ internal static class PrepareCommands
                 };
                 var summary = MovieLensPreparer.Prepare(options, a.Verbose ? (what, at) => a.Error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"prepare: {what} done at {at.TotalSeconds:0.000} s")) : null);
                 a.Out.Write(SummaryTable(summary));
-                a.Out.WriteLine($"\nwrote {Path.Combine(options.OutputDirectory, MovieLensPreparer.TrainFile)}, {MovieLensPreparer.EvalFile}, {MovieLensPreparer.TestFile}, {MovieLensPreparer.SummaryFile}");
+                a.Out.WriteLine($"\nwrote {Path.Combine(options.OutputDirectory, MovieLensPreparer.TrainFile)}, {MovieLensPreparer.EvalFile}, {MovieLensPreparer.TestFile}, {MovieLensDatasetInfo.FileName}, {MovieLensPreparer.SummaryFile}");
                 return CliApp.Success;
             });
 

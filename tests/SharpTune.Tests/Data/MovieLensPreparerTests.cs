@@ -140,7 +140,7 @@ public class MovieLensPreparerTests
     {
         using var f = new MovieLensTestFiles().Write(MovieLensTestFiles.PlainMovies(), ManyUsers(10));
         f.Prepare(o => o with { HistoryLength = 1 });
-        Assert.Equal(["eval.json", "summary.json", "test_raw.jsonl", "train.json"],
+        Assert.Equal(["dataset_info.json", "eval.json", "summary.json", "test_raw.jsonl", "train.json"],
             Directory.GetFiles(f.Out).Select(Path.GetFileName).Order(StringComparer.Ordinal));
     }
 

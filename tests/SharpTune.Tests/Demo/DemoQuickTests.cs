@@ -142,6 +142,26 @@ public sealed class DemoQuickTests(DemoQuickRun demo)
     }
 
     [Fact]
+    public void TheInferVerbWithTheDatasetEntryAndTheRunGivesTheDemosPredictions()
+    {
+        demo.AssertSucceeded();
+        var output = Path.Combine(demo.Scratch, "verb-predictions.jsonl");
+        var (code, _, err) = Cli("infer", "--model", demo["train"], "--run", demo["train"], "--dataset-info", demo["dataset/dataset_info.json"], "--dataset", "movielens_test",
+            "--labels", "Yes,No", "--max-new-tokens", DemoSettings.Quick.InferMaxNewTokens.ToString(CultureInfo.InvariantCulture), "--output", output, "--save-prompts");
+        Assert.True(code == 0, err);
+        static IEnumerable<string?> Answers(string path) => File.ReadLines(path).Select(l => JsonDocument.Parse(l).RootElement.GetProperty("answer").ToString());
+        Assert.Equal(Answers(demo["predictions.jsonl"]), Answers(output));
+        // The prompt is the training prompt: instruction and input joined by one newline, as the dataset_info.json entry reads them.
+        var prompt = JsonDocument.Parse(File.ReadLines(output).First()).RootElement.GetProperty("prompt").GetString()!;
+        Assert.Contains("Answer only with Yes or No.\nUser's last 15 watched movies:", prompt, StringComparison.Ordinal);
+
+        (code, _, err) = Cli("infer", "--model", demo["train"], "--data", demo["dataset/test_raw.jsonl"], "--dataset-info", demo["dataset/dataset_info.json"], "--dataset", "movielens_test",
+            "--output", Path.Combine(demo.Scratch, "never.jsonl"));
+        Assert.Equal(CliApp.UserError, code);
+        Assert.Equal("error: give --data FILE or --dataset-info FILE --dataset NAME, not both\n", err);
+    }
+
+    [Fact]
     public void TheStandingAgainstTheBaselinesMatchesTheFilesAndSaysPlainlyWhenTheGoalIsMissed()
     {
         demo.AssertSucceeded();

@@ -6,7 +6,7 @@ namespace SharpTune.Data.MovieLens;
 /// <summary>
 /// <c>sharptune prepare movielens</c>: reads MovieLens ratings and movies, builds each user's timeline, turns every
 /// rating after the first history-len into a Yes/No sample, splits them, and writes train.json, eval.json,
-/// test_raw.jsonl and summary.json. All files are written under temporary names and renamed at the end,
+/// test_raw.jsonl, dataset_info.json (<see cref="MovieLensDatasetInfo"/>) and summary.json. All files are written under temporary names and renamed at the end,
 /// summary.json last, so a directory with a summary.json holds a complete dataset.
 /// </summary>
 public static class MovieLensPreparer
@@ -55,6 +55,7 @@ public static class MovieLensPreparer
             ],
             Options = options with { Format = format },
         };
+        MovieLensDatasetInfo.Write(options.OutputDirectory); // the splits by name for a training config (dataset: movielens_train)
         AtomicFile.WriteAllBytes(Path.Combine(options.OutputDirectory, SummaryFile), summary.ToJson());
         return summary;
     }
