@@ -119,7 +119,7 @@ internal static class DemoCommand
             var texts = records.Take(s.TokenizerTrainRecords).SelectMany(r => r.Turns.Select(t => t.Content).Prepend(r.System ?? ""));
             if (s.TokenizerIncludesBehaviours)
                 texts = texts.Concat(BehaviourRecords(c).SelectMany(r => r.Turns.Select(t => t.Content).Prepend(r.System ?? "")));
-            var trained = BpeTrainer.Train(texts, new BpeTrainerOptions(s.TokenizerVocabSize, ["<|endoftext|>", "<|im_start|>", "<|im_end|>"], 2));
+            var trained = BpeTrainer.Train(texts, new BpeTrainerOptions(s.TokenizerVocabSize, ["<|endoftext|>", "<|im_start|>", "<|im_end|>"], s.TokenizerMinFrequency));
             if (Directory.Exists(c.TokenizerDir)) Directory.Delete(c.TokenizerDir, recursive: true);
             TokenizerJsonWriter.Write(trained, c.TokenizerDir);
             c.Out.WriteLine($"  {trained.Vocab.Count + trained.SpecialTokens.Count:N0} tokens ({trained.Merges.Count:N0} merges) in {c.TokenizerDir}");
@@ -194,7 +194,8 @@ internal static class DemoCommand
                 Labels = new LabelSet(Labels, "labels"),
                 BatchSize = s.InferBatchSize,
             }, backend);
-            c.Out.WriteLine($"  sharptune infer --model {model} --run {c.TrainDir} --data {Path.Combine(c.DatasetDir, MovieLensPreparer.TestFile)} --labels Yes,No --output {c.PredictionsPath}");
+            c.Out.WriteLine($"  sharptune infer --model {model} --run {c.TrainDir} --dataset-info {Path.Combine(c.DatasetDir, MovieLensDatasetInfo.FileName)} " +
+                            $"--dataset {MovieLensDatasetInfo.TestName} --labels Yes,No --max-new-tokens {s.InferMaxNewTokens} --batch-size {s.InferBatchSize} --output {c.PredictionsPath}");
             c.Out.WriteLine($"  prompt settings from {run.Checkpoint}");
             c.Out.WriteLine("  " + summary.Line());
         }),
@@ -206,6 +207,7 @@ internal static class DemoCommand
             });
             AtomicFile.WriteAllBytes(c.EvalPath, EvaluationJson.Serialize(report));
             c.Eval = report;
+            c.Out.WriteLine($"  sharptune eval --predictions {c.PredictionsPath} --labels Yes,No --positive Yes --bootstrap {c.Settings.Bootstrap} --out {c.EvalPath}");
             c.Out.Write(Indent(EvaluationTable.Format(report)));
             c.Out.WriteLine($"  {c.EvalPath}");
         }),
@@ -214,6 +216,7 @@ internal static class DemoCommand
             var report = MovieLensBaselines.Run(c.DatasetDir, new BaselineOptions { Bootstrap = new BootstrapOptions(c.Settings.Bootstrap) });
             AtomicFile.WriteAllBytes(c.BaselinesPath, report.ToJson());
             c.Baselines = report;
+            c.Out.WriteLine($"  sharptune baselines --prepared {c.DatasetDir} --bootstrap {c.Settings.Bootstrap} --out {c.BaselinesPath}");
             c.Out.WriteLine($"  {report.Results.Count} baselines on {report.TestSamples:N0} test records (thresholds from {report.TrainSamples:N0} train records): {c.BaselinesPath}");
         }),
         new("compare", "the model beside the baselines (`eval --compare`), and where it stands", c =>
@@ -271,7 +274,7 @@ internal static class DemoCommand
     private static ModelConfig TinyModel(DemoSettings s, int vocabSize, Tokenizer tokenizer) => new()
     {
         Architecture = ModelArchitecture.Qwen3, HiddenSize = s.HiddenSize, NumLayers = s.Layers, NumHeads = s.Heads, NumKvHeads = s.KvHeads, HeadDim = s.HeadDim,
-        IntermediateSize = s.IntermediateSize, VocabSize = vocabSize, TieWordEmbeddings = true, MaxPositionEmbeddings = Math.Max(1024, s.CutoffLen), RopeTheta = 10000,
+        IntermediateSize = s.IntermediateSize, VocabSize = vocabSize, TieWordEmbeddings = true, MaxPositionEmbeddings = Math.Max(1024, s.CutoffLen), RopeTheta = s.RopeTheta,
         EosTokenIds = tokenizer.TokenToId("<|im_end|>") is int eos ? [eos] : [],
     };
 
@@ -335,7 +338,7 @@ internal static class DemoCommand
             "  labels: [Yes, No]");
     }
 
-    /// <summary>The behaviour run's configuration: full fine-tuning of the same tiny model, every checkpoint kept.</summary>
+    /// <summary>The behaviour run's configuration: fine-tuning of the same tiny base model, every checkpoint kept (sanity compares them).</summary>
     internal static string BehaviourYaml(DemoContext c)
     {
         var s = c.Settings;
@@ -345,19 +348,19 @@ internal static class DemoCommand
             $"template: {s.Template}",
             "stage: sft",
             "do_train: true",
-            "finetuning_type: full",
+            $"finetuning_type: {s.BehaviourFinetuningType}",
             $"dataset: {Path.GetFileName(c.BehavioursData)}",
             $"dataset_dir: {Quote(c.BehavioursDir)}",
             $"cutoff_len: {s.BehaviourCutoffLen}",
             $"per_device_train_batch_size: {s.BehaviourBatchSize}",
             $"learning_rate: {Num(s.BehaviourLearningRate)}",
-            "lr_scheduler_type: cosine",
-            "warmup_ratio: 0.1",
+            $"lr_scheduler_type: {s.BehaviourLrSchedulerType}",
+            $"warmup_ratio: {Num(s.BehaviourWarmupRatio)}",
             $"max_steps: {s.BehaviourSteps}",
             $"seed: {s.TrainSeed}",
             $"output_dir: {Quote(c.BehavioursTrainDir)}",
             "overwrite_output_dir: true",
-            $"logging_steps: {Math.Max(1, s.BehaviourSaveSteps / 2)}",
+            $"logging_steps: {s.BehaviourLoggingSteps}",
             $"save_steps: {s.BehaviourSaveSteps}",
             "plot_loss: true");
     }

@@ -28,6 +28,9 @@ internal sealed record DemoSettings
     /// <summary>Training records of the tokenizer corpus: the first N of train.json (system, instruction+input, answer)…</summary>
     public required int TokenizerTrainRecords { get; init; }
 
+    /// <summary>Byte-level BPE: a merge needs a pair seen at least this often.</summary>
+    public int TokenizerMinFrequency { get; init; } = 2;
+
     /// <summary>…plus the behaviour dataset's texts (the same records the behaviours stage writes), so one tokenizer serves both runs.</summary>
     public required bool TokenizerIncludesBehaviours { get; init; }
 
@@ -49,6 +52,9 @@ internal sealed record DemoSettings
 
     /// <summary>intermediate_size.</summary>
     public required int IntermediateSize { get; init; }
+
+    /// <summary>rope_theta.</summary>
+    public double RopeTheta { get; init; } = 10000;
 
     // --- train.yaml (MovieLens run) -----------------------------------------------------------------------------
     /// <summary><c>template</c>.</summary>
@@ -125,8 +131,20 @@ internal sealed record DemoSettings
     /// <summary>Behaviour run: <c>per_device_train_batch_size</c>.</summary>
     public required int BehaviourBatchSize { get; init; }
 
-    /// <summary>Behaviour run: <c>learning_rate</c> (cosine schedule, warmup_ratio 0.1).</summary>
+    /// <summary>Behaviour run: <c>finetuning_type</c> (of the same tiny base model).</summary>
+    public string BehaviourFinetuningType { get; init; } = "full";
+
+    /// <summary>Behaviour run: <c>learning_rate</c>.</summary>
     public required double BehaviourLearningRate { get; init; }
+
+    /// <summary>Behaviour run: <c>lr_scheduler_type</c>.</summary>
+    public string BehaviourLrSchedulerType { get; init; } = "cosine";
+
+    /// <summary>Behaviour run: <c>warmup_ratio</c>.</summary>
+    public double BehaviourWarmupRatio { get; init; } = 0.1;
+
+    /// <summary>Behaviour run: <c>logging_steps</c>.</summary>
+    public required int BehaviourLoggingSteps { get; init; }
 
     /// <summary>Behaviour run: <c>save_steps</c> (every checkpoint is kept: sanity scores them all).</summary>
     public required int BehaviourSaveSteps { get; init; }
@@ -147,7 +165,7 @@ internal sealed record DemoSettings
         BatchSize = 8, EvalBatchSize = 16, MaxSteps = 300, LoggingSteps = 10, SaveSteps = 50, SaveTotalLimit = 3, EvalSteps = 50,
         GenerativeEvalSamples = 150, GenerativeEvalMaxNewTokens = 4, MaxTime = "6m",
         InferBatchSize = 32, InferMaxNewTokens = 4, Bootstrap = 1000,
-        BehaviourRecords = 400, BehaviourSteps = 120, BehaviourBatchSize = 8, BehaviourLearningRate = 3e-3, BehaviourSaveSteps = 40,
+        BehaviourRecords = 400, BehaviourSteps = 120, BehaviourBatchSize = 8, BehaviourLearningRate = 3e-3, BehaviourSaveSteps = 40, BehaviourLoggingSteps = 20,
         BehaviourCutoffLen = 256, SanityMaxNewTokens = 96,
     };
 
@@ -159,6 +177,6 @@ internal sealed record DemoSettings
         MaxSteps = 24, LoggingSteps = 4, SaveSteps = 8, SaveTotalLimit = 2, EvalSteps = 12,
         GenerativeEvalSamples = 16, MaxTime = "60s",
         Bootstrap = 200,
-        BehaviourRecords = 80, BehaviourSteps = 16, BehaviourSaveSteps = 8, SanityMaxNewTokens = 24,
+        BehaviourRecords = 80, BehaviourSteps = 16, BehaviourSaveSteps = 8, BehaviourLoggingSteps = 4, SanityMaxNewTokens = 24,
     };
 }

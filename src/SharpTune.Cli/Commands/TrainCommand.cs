@@ -77,7 +77,7 @@ internal static class TrainCommand
     /// (datasets through the preprocessing cache in <paramref name="cacheDir"/>), the progress display on
     /// <paramref name="output"/>, the loop, the plots with <c>plot_loss</c>, and one line saying how the run ended.
     /// </summary>
-    /// <param name="armSignals">Called right before the loop starts; what it returns is disposed when the loop ends (train's signal handlers).</param>
+    /// <param name="armSignals">Called right before the loop starts; what it returns is disposed when this returns (train's signal handlers).</param>
     internal static TrainingRunResult Execute(TrainConfig config, string cacheDir, TextWriter output, TextWriter error, CancellationToken cancellation,
         Func<IDisposable?>? armSignals = null)
     {
@@ -97,8 +97,8 @@ internal static class TrainCommand
         output.WriteLine($"training {plan.MaxSteps} steps ({(job.Model.Lora is { } l ? $"LoRA r{l.Rank}" : "full")}, {job.Model.Parameters.Sum(p => p.Count):N0} trainable parameters) into {config.OutputDir}");
         output.Flush();
 
-        TrainingRunResult result;
-        using (armSignals?.Invoke()) result = job.Run.Run(cancellation);
+        using var armed = armSignals?.Invoke(); // until the run's last line is printed, as before
+        var result = job.Run.Run(cancellation);
         if (config.PlotLoss && result.Reason != TrainingStopReason.Cancelled)
         {
             var plots = LossPlotter.PlotRun(config.OutputDir);
