@@ -217,6 +217,23 @@ public sealed class DemoQuickTests(DemoQuickRun demo)
         var behaviours = md[md.IndexOf("## Behaviours\n", StringComparison.Ordinal)..md.IndexOf("## Configuration", StringComparison.Ordinal)];
         Assert.DoesNotContain("**Missing:**", behaviours);
         Assert.Contains(Path.Combine(demo.Out, "behaviours", "sanity"), behaviours);
+        // The masking samples are read as training read them (train.yaml's dataset: movielens_train → dataset_info.json): one newline.
+        Assert.Contains("Answer only with Yes or No.\nUser's last 15 watched movies:", md, StringComparison.Ordinal);
+        Assert.Equal(File.ReadAllText(demo["report.md"]).Split("## Masking")[1].Split("## Training")[0], md.Split("## Masking")[1].Split("## Training")[0]);
+    }
+
+    [Fact]
+    public void TheReportReadsTheDataThroughTheEntryTheConfigNamesElseOnItsOwn()
+    {
+        demo.AssertSucceeded();
+        var data = demo["dataset/train.json"];
+        var config = Path.Combine(demo.Scratch, "named.yaml");
+        File.WriteAllText(config, "dataset: movielens_train  # by name\ncutoff_len: 1024\n");
+        Assert.Equal("\n", SharpTune.Evaluation.Report.RunReportBuilder.ConfigDescription(config, data)!.AlpacaSeparator);
+        File.WriteAllText(config, "dataset: train.json\n");
+        Assert.Null(SharpTune.Evaluation.Report.RunReportBuilder.ConfigDescription(config, data));
+        File.WriteAllText(config, "dataset: movielens_eval\n");
+        Assert.Null(SharpTune.Evaluation.Report.RunReportBuilder.ConfigDescription(config, data));
     }
 
     [Fact]

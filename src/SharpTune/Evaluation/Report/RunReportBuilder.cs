@@ -3,6 +3,7 @@ using System.Reflection;
 using System.Runtime.InteropServices;
 using System.Text.Json;
 using System.Text.RegularExpressions;
+using SharpTune.Data.Sft;
 using SharpTune.Preprocessing;
 using SharpTune.Training.Reporting;
 
@@ -40,8 +41,34 @@ public static partial class RunReportBuilder
         if (inputs.Tokenizer.Found is not { } tok) return (null, inputs.Tokenizer.MissingText);
         var prompt = inputs.PromptSettings.Found is { } ps ? PromptSettingsFile.Read(ps) : new PromptSettings();
         int cutoff = options.CutoffLen ?? (inputs.Config.Found is { } cfg ? ConfigCutoff(cfg) : null) ?? new PreprocessOptions().CutoffLen;
-        return (Preprocessed.Load(data, tok, new PreprocessOptions { Prompt = prompt, CutoffLen = cutoff }, options.DataDescription), null);
+        var description = options.DataDescription ?? (inputs.Config.Found is { } c ? ConfigDescription(c, data) : null);
+        return (Preprocessed.Load(data, tok, new PreprocessOptions { Prompt = prompt, CutoffLen = cutoff }, description), null);
     }
+
+    /// <summary>
+    /// How training read <paramref name="dataPath"/>: when the config's top-level <c>dataset:</c> names an entry of the
+    /// dataset_info.json beside the data file whose file is that data file, the entry's description (LLaMA-Factory's
+    /// column mapping and one-newline Alpaca join); otherwise null (the format detected from the keys, as for a file).
+    /// </summary>
+    internal static DatasetDescription? ConfigDescription(string configPath, string dataPath)
+    {
+        var info = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(dataPath))!, "dataset_info.json");
+        if (!File.Exists(info)) return null;
+        string? names = File.ReadLines(configPath).Select(l => DatasetLine().Match(l)).FirstOrDefault(m => m.Success)?.Groups[1].Value;
+        if (names is null) return null;
+        try
+        {
+            var described = DatasetInfo.Load(info);
+            foreach (var name in names.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
+                if (described.Contains(name) && described.Get(name) is { Files: [var file] } entry && Path.GetFullPath(file) == Path.GetFullPath(dataPath))
+                    return entry.Description;
+        }
+        catch (UserException) { } // a broken description: read the file on its own, as before
+        return null;
+    }
+
+    [GeneratedRegex(@"^dataset:\s*([^#\s][^#]*?)\s*(#.*)?$")]
+    private static partial Regex DatasetLine();
 
     // The top-level cutoff_len of a LLaMA-Factory style YAML config.
     internal static int? ConfigCutoff(string path)
