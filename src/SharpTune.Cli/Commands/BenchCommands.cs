@@ -46,6 +46,12 @@ internal static class BenchCommands
     {
         bool full = a.Has("full"), json = a.Has("json");
         if (full && a.Has("adapter")) throw new UserException("--adapter and --full exclude each other: an adapter is LoRA");
+        // The adapter's adapter_config.json fixes the LoRA shape, and full fine-tuning has none: a shape flag would be ignored.
+        var shapeFlags = LoraShapeFlags.Where(a.Has).Select(f => "--" + f).ToList();
+        if (shapeFlags.Count > 0 && (full || a.Has("adapter")))
+            throw new UserException(full
+                ? $"{string.Join(", ", shapeFlags)}: LoRA shape options do not apply to --full fine-tuning"
+                : $"{string.Join(", ", shapeFlags)}: the adapter {a.RequiredString("adapter")} fixes the LoRA shape (its adapter_config.json); drop the option or leave out --adapter");
         int steps = a.Int("steps", 1), warmup = a.Int("warmup", 0);
         ulong seed = (ulong)a.Long("seed");
         var opt = new AdamWOptions { LearningRate = a.Double("lr"), WeightDecay = a.Double("weight-decay") };
@@ -111,6 +117,8 @@ internal static class BenchCommands
                 $"median {median:N0} tokens/s over {rates.Count} steps ({gflop:F1} GFLOP a step: {achieved:F0} GFLOP/s); peak RSS {rss:N0} MiB"));
         return CliApp.Success;
     }
+
+    private static readonly string[] LoraShapeFlags = ["lora-rank", "lora-alpha", "lora-targets", "rslora"];
 
     private static long Mib(long bytes) => bytes / (1 << 20);
 

@@ -8,6 +8,7 @@ using SharpTune.Models;
 using SharpTune.Preprocessing;
 using SharpTune.Data.Sft;
 using SharpTune.Text;
+using SharpTune.Text.Templates;
 
 namespace SharpTune.Cli.Commands;
 
@@ -25,8 +26,12 @@ internal static class GenerateCommand
                 per line with "ids": [..] or "prompt": "text"). Output: one JSON line per prompt, in input order:
                 {"ids": [generated ids only], "text": "decoded generated text", "finish_reason": "eos|stop|length"}.
                 Greedy unless --temperature > 0. --chat renders text prompts as a user turn through the same prompt builder as
-                training; with --run DIR it uses the prompt settings that run saved (prompt_settings.json: template, system
+                training: the folder's chat_template, or --template (a built-in name or a .jinja file), with --system as the
+                system prompt; with --run DIR it uses the prompt settings that run saved (prompt_settings.json: template, system
                 prompt, think-block placement), so the model is asked exactly as it was trained.
+                A plain text prompt is encoded with the tokenizer's special tokens (its post-processor, e.g. Llama's BOS), as
+                transformers' tokenizer(prompt) does; a --chat prompt without them, since the rendered template holds them
+                (--add-special-tokens true|false overrides either).
                 Kernels: SHARPTUNE_KERNELS=avx512|avx2|vector128|scalar.
                 """,
         }
@@ -37,7 +42,10 @@ internal static class GenerateCommand
             .Option("max-new-tokens", "Most tokens to generate per prompt.", "N", "64")
             .Flag("chat", "Render text prompts through the model's chat template with the generation prompt.")
             .Option("run", "A preprocessing cache entry, checkpoint or run folder whose prompt_settings.json --chat renders with.", "DIR")
-            .Flag("add-special-tokens", "Add the tokenizer's special tokens (e.g. BOS) when encoding text prompts.")
+            .Option("template", "With --chat: the chat template, a built-in name (" + string.Join(", ", ChatTemplate.BuiltinNames) + ") or a .jinja file (default: the folder's chat_template).", "NAME|FILE")
+            .Option("system", "With --chat: the system prompt of the conversation.", "TEXT")
+            .Flag("allow-prompt-drift", "Let --template/--system override the settings --run saved (the differences are printed).")
+            .Option("add-special-tokens", "Add the tokenizer's special tokens (e.g. BOS) when encoding text prompts: auto = for plain prompts, not for --chat prompts.", "auto|true|false", "auto")
             .Option("temperature", "Sampling temperature; 0 = greedy.", "T", "0")
             .Option("top-k", "Sample from the k most likely tokens (0 = all).", "K", "0")
             .Option("top-p", "Nucleus sampling probability mass (1 = off).", "P", "1")
@@ -56,9 +64,14 @@ internal static class GenerateCommand
         string dir = a.RequiredString("model");
         if (!Directory.Exists(dir)) throw new UserException($"--model: folder not found: {dir}");
         var storage = a.Choice("weights", "auto", "f32", "bf16") switch { "f32" => WeightStorage.F32, "bf16" => WeightStorage.BF16, _ => WeightStorage.Auto };
-        bool chat = a.Bool("chat"), special = a.Bool("add-special-tokens");
+        bool chat = a.Bool("chat");
+        // transformers: tokenizer(text) adds the special tokens of the post-processor (Llama's BOS); a rendered chat
+        // prompt already holds them (apply_chat_template tokenizes with add_special_tokens=False).
+        bool special = a.Choice("add-special-tokens", "auto", "true", "false") switch { "true" => true, "false" => false, _ => !chat };
         if (a.Has("run") && !chat) throw new UserException("--run sets how --chat renders prompts; add --chat");
-        var settings = a.Has("run") ? PromptSettingsFile.Find(a.RequiredString("run")) : new PromptSettings();
+        foreach (var f in new[] { "template", "system" })
+            if (a.Has(f) && !chat) throw new UserException($"--{f} sets how --chat renders prompts; add --chat");
+        var settings = ChatSettings(a);
         using var folder = openFolder(dir);
         var config = folder.Config;
         var eos = a.Has("eos-id") ? a.List("eos-id").Select(s => ParseId(s, "--eos-id")).ToArray() : folder.EosTokenIds.ToArray();
@@ -93,6 +106,11 @@ internal static class GenerateCommand
 
         int batch = Math.Min(a.Int("batch-size", 1), prompts.Count);
         int context = prompts.Max(p => p.Length) + options.MaxNewTokens;
+        // transformers warns once (MaxLengthCriteria) and generates on: RoPE has no hard limit, but the model was not
+        // trained past max_position_embeddings.
+        if (context > config.MaxPositionEmbeddings)
+            a.Error.WriteLine($"warning: the longest prompt ({prompts.Max(p => p.Length)} tokens) + --max-new-tokens {options.MaxNewTokens} can reach {context} positions, " +
+                $"past the model's max_position_embeddings {config.MaxPositionEmbeddings} (config.json); the model may degrade there (transformers warns the same)");
         using var backend = ComputeBackends.Create();
         using var weights = DecoderWeights.Load(config, folder.Weights, backend, storage, maxPositions: context);
         using var model = new DecoderModel(weights, maxTokens: 512, maxLogitRows: batch);
@@ -109,6 +127,21 @@ internal static class GenerateCommand
         var counts = results.GroupBy(r => r.FinishReason).Select(g => $"{g.Count()} {g.Key.ToString().ToLowerInvariant()}");
         a.Error.WriteLine($"generated for {results.Count} prompt(s) on {backend.Name}: {string.Join(", ", counts)}");
         return CliApp.Success;
+    }
+
+    // --template and --system, alone or (as a repetition, never a contradiction) beside a run's saved settings.
+    private static PromptSettings ChatSettings(ParsedArgs a)
+    {
+        string? Lookup(string key) => key switch { "template" => a.String("template"), "default_system" => a.String("system"), _ => null };
+        string Describe(string key) => key == "default_system" ? "--system" : "--" + key;
+        if (!a.Has("run"))
+        {
+            if (a.Bool("allow-prompt-drift")) throw new UserException("--allow-prompt-drift applies to --run DIR");
+            return PreprocessSettingsBinder.Bind(k => PromptDrift.Keys.Contains(k) ? Lookup(k) : null, Describe).Prompt;
+        }
+        var (settings, diffs) = PromptDrift.Apply(PromptSettingsFile.Find(a.RequiredString("run")), Lookup, a.Bool("allow-prompt-drift"), Describe);
+        foreach (var d in diffs) a.Error.WriteLine($"prompt drift from {a.RequiredString("run")}: {d}");
+        return settings;
     }
 
     /// <summary>The inference prompt of one user message, as training renders the prompt of a record with that question.</summary>

@@ -109,6 +109,11 @@ internal static class PrepareCommands
         sb.Append(c, $"{"input",-8} {"rows read",12} {"rejected",10}  {"sha256",-16}  path\n");
         foreach (var i in summary.Inputs)
             sb.Append(c, $"{i.Role,-8} {i.RowsRead,12:N0} {i.RowsRejected,10:N0}  {i.Sha256[..16],-16}  {i.Path}\n");
+        if (summary.Format == MovieLensFormat.Ml100k)
+            foreach (var i in summary.Inputs.Where(i => i.Role == "movies"))
+                sb.Append(i.Encoding == "utf-8"
+                    ? $"note: {i.Path} is valid UTF-8 with multi-byte characters, so it was read as UTF-8 (GroupLens ships u.item in latin-1)\n"
+                    : $"{i.Path} read as latin-1, as GroupLens ships u.item\n");
         foreach (var i in summary.Inputs)
             foreach (var (k, v) in i.RejectedByReason)
                 sb.Append(c, $"  {i.Role} rejected, {k}: {v:N0}\n");

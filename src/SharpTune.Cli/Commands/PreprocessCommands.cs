@@ -139,16 +139,27 @@ internal static class PreprocessCommands
                     events[i] = [.. s.Events];
                     results[i] = s.Ids.Length == 0 ? null : MaskingInspector.Inspect(records[i], s.Ids, s.Labels, inputs.Tokenizer, inputs.Options);
                 });
-                int flagged = 0, dropped = 0;
+                int flagged = 0, dropped = 0, truncated = 0, fromStart = 0;
                 for (int i = 0; i < records.Count; i++)
                 {
                     var r = results[i];
                     if (r is null) { dropped++; a.Out.WriteLine($"[{i}] {records[i].Source}: dropped ({events[i].LastOrDefault()?.Detail})"); continue; }
                     if (r.Problem is not null) flagged++;
+                    var cut = events[i].FirstOrDefault(e => e.Action == "truncated");
+                    if (cut is not null)
+                    {
+                        truncated++;
+                        // Left truncation removes the start of the sample: the system prompt and the oldest turns.
+                        if (cut.Detail.Contains("from the start", StringComparison.Ordinal)) fromStart++;
+                    }
                     if (a.Bool("quiet") && r.Problem is null) continue;
-                    a.Out.WriteLine($"[{i}] {r.Source}: {r.Masked} masked, {r.Supervised} supervised: {Escape(r.SupervisedText)}{(r.Problem is null ? "" : "  <-- FLAGGED: " + r.Problem)}");
+                    a.Out.WriteLine($"[{i}] {r.Source}: {r.Masked} masked, {r.Supervised} supervised: {Escape(r.SupervisedText)}" +
+                        (cut is null ? "" : $"  (truncated {cut.OriginalLength} -> {cut.FinalLength} tokens: {Escape(cut.Detail)})") +
+                        (r.Problem is null ? "" : "  <-- FLAGGED: " + r.Problem));
                 }
-                a.Out.WriteLine($"{records.Count} sample(s): {flagged} flagged, {dropped} dropped");
+                // As preprocess reports: truncated samples train on less than their render (the start is gone).
+                a.Out.WriteLine($"{records.Count} sample(s): {flagged} flagged, {dropped} dropped, {truncated} truncated to cutoff_len {inputs.Options.CutoffLen}" +
+                    (fromStart > 0 ? $" ({fromStart} cut from the start, losing their system prompt and oldest turns)" : ""));
                 return flagged > 0 ? CliApp.UserError : CliApp.Success;
             });
 

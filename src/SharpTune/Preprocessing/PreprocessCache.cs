@@ -104,7 +104,7 @@ public sealed class PreprocessCache
             manifest["data_sha256"] = Convert.ToHexStringLower(SHA256.HashData(bytes));
             File.WriteAllLines(Path.Combine(tmp, "report.jsonl"), reportLines ?? []);
             if (promptSettings is not null) File.WriteAllText(Path.Combine(tmp, PromptSettingsFile.FileName), PromptSettingsFile.ToJson(promptSettings));
-            File.WriteAllText(Path.Combine(tmp, "manifest.json"), manifest.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+            File.WriteAllText(Path.Combine(tmp, "manifest.json"), manifest.ToJsonString(new JsonSerializerOptions { WriteIndented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }));
             TemporaryOutputs.Commit(tmp, final, () =>
             {
                 if (Directory.Exists(final)) Directory.Delete(final, recursive: true);

@@ -43,4 +43,12 @@ public record PreprocessOptions
 
     /// <summary>Count and report render mismatches instead of failing (<c>allow_render_mismatch</c>).</summary>
     public bool AllowRenderMismatch { get; init; }
+
+    /// <summary>
+    /// How the render-mismatch error tells the user to allow mismatches, in the words of where the options came
+    /// from: the CLI's <c>add --allow-render-mismatch</c>, a training config's <c>set allow_render_mismatch: true</c>.
+    /// Wording only, so not part of the cache key.
+    /// </summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public string AllowRenderMismatchHint { get; init; } = "set allow_render_mismatch: true";
 }

@@ -83,7 +83,7 @@ public static class PreprocessPipeline
                 ["template"] = Sha256(Encoding.UTF8.GetBytes(inputs.TemplateText)),
             },
             ["options"] = JsonNode.Parse(options),
-            ["report"] = JsonSerializer.SerializeToNode(s),
+            ["report"] = JsonSerializer.SerializeToNode(s, SummaryJson),
         };
         // The entry records the prompt settings with the template text it rendered with, for inference to reuse.
         var prompt = inputs.Options.Prompt with { TemplateSource = inputs.Options.Prompt.TemplateSource ?? inputs.TemplateText };
@@ -97,14 +97,25 @@ public static class PreprocessPipeline
         report.Events.Select(e => JsonSerializer.Serialize(new
         {
             index = e.Index, source = e.Source, action = e.Action, original_length = e.OriginalLength, final_length = e.FinalLength, detail = e.Detail,
-        }));
+        }, LineJson));
+
+    // Non-ASCII text (titles, "≈") is written as UTF-8, as every other output of SharpTune writes it.
+    private static readonly JsonSerializerOptions LineJson = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
+    // The manifest's report block in snake_case like the rest of the manifest; an entry written before (PascalCase)
+    // lacks the keys, fails to read and is rebuilt.
+    internal static readonly JsonSerializerOptions SummaryJson = new()
+    {
+        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
+        RespectRequiredConstructorParameters = true,
+    };
 
     private static PreprocessReportSummary? ReadSummary(string entry)
     {
         try
         {
             var manifest = JsonNode.Parse(File.ReadAllText(Path.Combine(entry, "manifest.json")));
-            return manifest?["report"]?.Deserialize<PreprocessReportSummary>();
+            return manifest?["report"]?.Deserialize<PreprocessReportSummary>(SummaryJson);
         }
         catch (Exception e) when (e is IOException or JsonException) { return null; }
     }

@@ -81,8 +81,15 @@ public static class PreprocessSettingsBinder
             TrainOnPrompt = Bool(lookup, describe, "train_on_prompt") ?? defaults.TrainOnPrompt,
             MaskHistory = Bool(lookup, describe, "mask_history") ?? defaults.MaskHistory,
             AllowRenderMismatch = Bool(lookup, describe, "allow_render_mismatch") ?? defaults.AllowRenderMismatch,
+            AllowRenderMismatchHint = MismatchHint(describe("allow_render_mismatch")),
         };
     }
+
+    // A flag is added (--allow-render-mismatch); a key is set to true (allow_render_mismatch: true, where it came from).
+    private static string MismatchHint(string described) =>
+        described.StartsWith("--", StringComparison.Ordinal) ? $"add {described}"
+        : described == "allow_render_mismatch" ? "set allow_render_mismatch: true"
+        : $"set allow_render_mismatch: true ({described})";
 
     private static int? CutoffLen(Func<string, string?> lookup, Func<string, string> describe)
     {

@@ -173,7 +173,7 @@ public sealed class SftPreprocessor
         var detail = $"{record.Source}: render mismatch — the inference prompt tokenizes differently from the training sample before its answer, at token {diff}: " +
             $"training has {Side(ids.AsSpan(0, finalStart))}, inference prompt has {Side(promptIds)}" +
             (render.PromptIsPrefix ? "" : " (the generation-prompt render is not a prefix of the training render)") +
-            " — set allow_render_mismatch to count these instead of failing";
+            $" — {_options.AllowRenderMismatchHint} to count these instead of failing";
         return new PreprocessEvent(record.Index, record.Source, "render-mismatch", ids.Length, ids.Length, detail);
     }
 

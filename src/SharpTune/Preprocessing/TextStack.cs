@@ -69,10 +69,10 @@ public sealed class TextStack
         }
         else if (template is not null)
             chat = ChatTemplate.Resolve(template, config?.BosToken, config?.EosToken);
-        else if (File.Exists(configPath))
+        else if (config is not null && config.ChatTemplates.Count > 0)
             chat = ChatTemplate.FromTokenizerConfig(configPath);
         else
-            throw new UserException($"{folder}: no tokenizer_config.json with a chat_template; give --template ({string.Join(", ", ChatTemplate.BuiltinNames)} or a .jinja file)");
+            throw new UserException($"{folder}: {(config is null ? "no tokenizer_config.json" : "tokenizer_config.json has no chat_template")}; give --template ({string.Join(", ", ChatTemplate.BuiltinNames)} or a .jinja file)");
         return new TextStack(folder, tokenizer, chat, File.ReadAllBytes(tokJson), configBytes);
     }
 

@@ -21,10 +21,10 @@ public sealed class GenerateCommandTests
     private static readonly InMemoryTensorSource Weights = RandomModels.Weights(Config, 9, bf16: false);
 
     /// <summary>An in-memory model folder: the random model, a letter tokenizer (optional) and a C# ChatML template.</summary>
-    private sealed class Folder(LetterTokenizer? tokenizer) : IModelFolder
+    private sealed class Folder(LetterTokenizer? tokenizer, ModelConfig? config = null) : IModelFolder
     {
         public string Path => "in-memory";
-        public ModelConfig Config => GenerateCommandTests.Config;
+        public ModelConfig Config => config ?? GenerateCommandTests.Config;
         public ITensorSource Weights => GenerateCommandTests.Weights;
         public ITextTokenizer? Tokenizer => tokenizer;
         public IReadOnlyList<int> EosTokenIds => Config.EosTokenIds;
@@ -35,9 +35,11 @@ public sealed class GenerateCommandTests
     private static (int Code, string Out, string Err) Run(bool tokenizer, params string[] args) =>
         Run(tokenizer ? new LetterTokenizer() : null, args);
 
-    private static (int Code, string Out, string Err) Run(LetterTokenizer? tokenizer, params string[] args)
+    private static (int Code, string Out, string Err) Run(LetterTokenizer? tokenizer, params string[] args) => Run(tokenizer, null, args);
+
+    private static (int Code, string Out, string Err) Run(LetterTokenizer? tokenizer, ModelConfig? config, params string[] args)
     {
-        var root = new CliCommand("sharptune", "t").Add(GenerateCommand.Create(_ => new Folder(tokenizer)));
+        var root = new CliCommand("sharptune", "t").Add(GenerateCommand.Create(_ => new Folder(tokenizer, config)));
         var o = new StringWriter();
         var e = new StringWriter();
         int code = new CliApp(root).Run(["generate", "--model", TestEnvironment.RepoRoot, .. args], o, e, new StringReader(""));
@@ -93,7 +95,7 @@ public sealed class GenerateCommandTests
         var ids = codec.Encode(chatPrompt, addSpecialTokens: true);
         var free = Expected([ids], new GenerationOptions { MaxNewTokens = 8, EosTokenIds = [52] }, codec)[0];
         var spy = new LetterTokenizer();
-        var (code, output, err) = Run(spy, "--prompt", "hello", "--chat", "--add-special-tokens", "--max-new-tokens", "8");
+        var (code, output, err) = Run(spy, "--prompt", "hello", "--chat", "--add-special-tokens", "true", "--max-new-tokens", "8");
         Assert.Equal(0, code);
         Assert.Equal([chatPrompt], spy.EncodedTexts);
         var line = Lines(output).Single();
@@ -102,7 +104,7 @@ public sealed class GenerateCommandTests
 
         if (free.FinishReason != FinishReason.Length || free.Text!.Length < 3) return;
         string stop = free.Text.Substring(1, 2);
-        (code, output, _) = Run(true, "--prompt", "hello", "--chat", "--add-special-tokens", "--max-new-tokens", "8", "--stop", stop);
+        (code, output, _) = Run(true, "--prompt", "hello", "--chat", "--add-special-tokens", "true", "--max-new-tokens", "8", "--stop", stop);
         Assert.Equal(0, code);
         line = Lines(output).Single();
         Assert.Equal("stop", line.GetProperty("finish_reason").GetString());
@@ -153,6 +155,43 @@ public sealed class GenerateCommandTests
         Assert.Equal("", output);
         Assert.Contains(message, err);
         Assert.Single(err.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+    }
+
+    [Theory]
+    [InlineData(false, null, true)]      // a plain prompt: the tokenizer's special tokens (BOS), as transformers' tokenizer(text)
+    [InlineData(true, null, false)]      // a rendered chat prompt holds them already
+    [InlineData(false, "false", false)]
+    [InlineData(true, "true", true)]
+    [InlineData(false, "auto", true)]
+    public void Text_prompts_get_special_tokens_unless_rendered_by_the_chat_template(bool chat, string? flag, bool expected)
+    {
+        var spy = new LetterTokenizer();
+        string[] args = ["--prompt", "hello", "--max-new-tokens", "1", .. chat ? new[] { "--chat" } : [], .. flag is null ? [] : new[] { "--add-special-tokens", flag }];
+        var (code, _, err) = Run(spy, args);
+        Assert.True(code == 0, err);
+        Assert.Equal([expected], spy.SpecialFlags);
+    }
+
+    [Fact]
+    public void Template_and_system_need_chat_and_a_run_contradiction_is_an_error()
+    {
+        Assert.Contains("--template sets how --chat renders prompts; add --chat", Run(true, "--prompt", "hi", "--template", "chatml").Err);
+        Assert.Contains("--system sets how --chat renders prompts; add --chat", Run(true, "--prompt", "hi", "--system", "Be brief.").Err);
+        Assert.Contains("--allow-prompt-drift applies to --run DIR", Run(true, "--prompt", "hi", "--chat", "--allow-prompt-drift").Err);
+    }
+
+    [Fact]
+    public void Generating_past_max_position_embeddings_warns_once_and_generates()
+    {
+        var small = Config with { MaxPositionEmbeddings = 6 };
+        var (code, output, err) = Run(null, small, "--prompt-ids", "1 2 3 4", "--max-new-tokens", "4");
+        Assert.True(code == 0, err);
+        Assert.Single(Lines(output));
+        var warnings = err.Split('\n').Where(l => l.StartsWith("warning:", StringComparison.Ordinal)).ToList();
+        Assert.Equal("warning: the longest prompt (4 tokens) + --max-new-tokens 4 can reach 8 positions, past the model's max_position_embeddings 6 (config.json); the model may degrade there (transformers warns the same)", Assert.Single(warnings));
+        (code, _, err) = Run(null, small, "--prompt-ids", "1 2", "--max-new-tokens", "4");
+        Assert.True(code == 0, err);
+        Assert.DoesNotContain("warning:", err);
     }
 
     [Fact]

@@ -10,6 +10,9 @@ internal sealed class LetterTokenizer : ITextTokenizer
 {
     public List<string> EncodedTexts { get; } = [];
 
+    /// <summary>The addSpecialTokens argument of every Encode call, in order.</summary>
+    public List<bool> SpecialFlags { get; } = [];
+
     public IReadOnlySet<int> SpecialIds { get; } = new HashSet<int> { 50, 52 };
     public int? BosId => 50;
     public int? EosId => 52;
@@ -23,7 +26,7 @@ internal sealed class LetterTokenizer : ITextTokenizer
 
     public int[] Encode(string text, bool addSpecialTokens)
     {
-        lock (EncodedTexts) EncodedTexts.Add(text);
+        lock (EncodedTexts) { EncodedTexts.Add(text); SpecialFlags.Add(addSpecialTokens); }
         return (addSpecialTokens ? [50] : Array.Empty<int>()).Concat(text.Where(ch => ch is >= 'a' and <= 'z').Select(ch => ch - 'a')).ToArray();
     }
 

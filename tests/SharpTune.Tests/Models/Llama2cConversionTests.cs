@@ -135,6 +135,12 @@ public class Llama2cConversionTests
         var tokConfig = SharpTune.Text.TokenizerConfig.Load(Path.Combine(outDir, "tokenizer_config.json"));
         Assert.Equal(("<s>", "</s>", true), (tokConfig.BosToken, tokConfig.EosToken, tokConfig.AddBosToken));
 
+        // The default generate command reproduces it too: a plain prompt ("") gets the tokenizer's BOS, as llama2.c
+        // starts from BOS; 200 greedy tokens (issue 15: without the BOS it told a different story).
+        var (gc, gout, gerr) = TinyModelFiles.Cli("generate", "--model", outDir, "--prompt", "", "--max-new-tokens", "200");
+        Assert.True(gc == 0, gerr);
+        Assert.Equal(expected.TrimEnd(), System.Text.Json.JsonDocument.Parse(gout).RootElement.GetProperty("text").GetString()!.TrimEnd());
+
         // An independent numpy Llama (rotate-half RoPE, as transformers) must reproduce llama2.c's run.c output,
         // which holds only if the wq/wk permutation and every weight mapping are right.
         bool python = File.Exists("/usr/bin/python3") && ProcessRunner.Run("/usr/bin/python3", ["-c", "import numpy"], timeoutMs: 60_000).Code == 0;

@@ -100,6 +100,25 @@ public class PreprocessCliTests
     }
 
     [Fact]
+    public void InspectMaskingCountsTruncatedSamplesAsPreprocessDoes()
+    {
+        using var tmp = TestEnvironment.TempDir();
+        // Sample 1 (with a system prompt) is longer than sample 2; a cutoff between them cuts only sample 1, from the start.
+        var full = JsonDocument.Parse(Run("stats", "--data", Data(tmp), "--tokenizer", Qwen3Dir(), "--json").Out).RootElement;
+        int cutoff = full.GetProperty("max").GetInt32() - 3;
+        Assert.True(cutoff >= full.GetProperty("min").GetInt32());
+        var (code, output, err) = Run("inspect-masking", "--data", Data(tmp), "--tokenizer", Qwen3Dir(), "--cutoff-len", cutoff.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        Assert.True(code == 0, err + output);
+        Assert.Contains($"2 sample(s): 0 flagged, 0 dropped, 1 truncated to cutoff_len {cutoff} (1 cut from the start, losing their system prompt and oldest turns)", output);
+        Assert.Contains($"(truncated {cutoff + 3} -> {cutoff} tokens: dropped 3 tokens from the start", output);
+        var pre = JsonDocument.Parse(Run("preprocess", "--data", Data(tmp), "--tokenizer", Qwen3Dir(), "--cache-dir", tmp.File("cache"), "--json",
+            "--cutoff-len", cutoff.ToString(System.Globalization.CultureInfo.InvariantCulture)).Out).RootElement;
+        Assert.Equal(1, pre.GetProperty("truncated").GetInt32());
+        (_, output, _) = Run("inspect-masking", "--data", Data(tmp), "--tokenizer", Qwen3Dir());
+        Assert.Contains("2 sample(s): 0 flagged, 0 dropped, 0 truncated to cutoff_len 1024", output);
+    }
+
+    [Fact]
     public void BadInputIsAOneLineUserError()
     {
         using var tmp = TestEnvironment.TempDir();

@@ -84,6 +84,20 @@ public class SftPreprocessorTests
     }
 
     [Fact]
+    public void RenderMismatchErrorNamesTheSwitchAsTheUserGaveTheOptions()
+    {
+        var enc = new FakeCharTokenizer();
+        var bad = new FakeChatMl(injectIntoGenerationPrompt: "<|im_start|>user\nextra<|im_end|>\n");
+        string Message(PreprocessOptions o) => Assert.Throws<UserException>(() => new SftPreprocessor(bad, enc, o).ProcessOne(Record())).Message;
+        // The CLI binds flags: the error names the flag, not the YAML key.
+        var cli = PreprocessSettingsBinder.Bind(_ => null, k => "--" + k.Replace('_', '-'));
+        Assert.EndsWith(" — add --allow-render-mismatch to count these instead of failing", Message(cli));
+        Assert.EndsWith(" — set allow_render_mismatch: true to count these instead of failing", Message(PreprocessSettingsBinder.Bind(_ => null)));
+        // The wording is not part of the cache key.
+        Assert.Equal(PreprocessPipeline.CanonicalOptions(cli, null), PreprocessPipeline.CanonicalOptions(new PreprocessOptions(), null));
+    }
+
+    [Fact]
     public void LeftTruncationKeepsTheAnswerAndBosAndCountsIt()
     {
         var enc = new FakeCharTokenizer(withBos: true);

@@ -39,7 +39,7 @@ public static class MovieLensPreparer
             Inputs =
             [
                 new InputSummary("ratings", ratings.Path, ratings.Sha256, ratings.RowsRead, ratings.Rejected.Total, ratings.Rejected.ByReason),
-                new InputSummary("movies", movies.Path, movies.Sha256, movies.RowsRead, movies.Rejected.Total, movies.Rejected.ByReason),
+                new InputSummary("movies", movies.Path, movies.Sha256, movies.RowsRead, movies.Rejected.Total, movies.Rejected.ByReason, movies.Encoding),
             ],
             RejectedExamples = [.. movies.Rejected.Examples, .. ratings.Rejected.Examples],
             Users = timelines.UserCount,

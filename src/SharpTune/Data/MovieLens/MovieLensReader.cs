@@ -8,7 +8,8 @@ namespace SharpTune.Data.MovieLens;
 /// <param name="Sha256">SHA-256 of the whole file, lowercase hex.</param>
 /// <param name="RowsRead">Data rows seen (header and empty lines excluded).</param>
 /// <param name="Rejected">Rows rejected (only with --skip-bad-rows; otherwise the first bad row stops the run).</param>
-internal sealed record InputFileReport(string Path, string Sha256, long RowsRead, RejectedRows Rejected);
+/// <param name="Encoding">How the text was decoded: "utf-8", or "latin-1" for an ml-100k file that is not UTF-8.</param>
+internal sealed record InputFileReport(string Path, string Sha256, long RowsRead, RejectedRows Rejected, string Encoding = "utf-8");
 
 /// <summary>
 /// Reads the movies and ratings files of either <see cref="MovieLensFormat"/>, validating every row: field count,
@@ -26,7 +27,10 @@ internal static class MovieLensReader
         var rejected = new RejectedRows(skipBadRows);
         bool latest = format == MovieLensFormat.Latest;
         using var reader = DelimitedReader.Open(path, latest ? (byte)',' : (byte)'|', quotes: latest);
-        Encoding encoding = latest ? new UTF8Encoding(false) : Encoding.Latin1;
+        // ml-100k ships u.item in latin-1; a copy re-saved as UTF-8 would turn into mojibake ("CÃ©rÃ©monie") if read
+        // as latin-1. Valid UTF-8 with multi-byte characters is almost never latin-1 text, so it is read as UTF-8.
+        bool utf8 = latest || IsUtf8WithMultibyte(path);
+        Encoding encoding = utf8 ? new UTF8Encoding(false) : Encoding.Latin1;
         if (latest) ExpectHeader(reader, LatestMoviesHeader);
         int expectedFields = latest ? 3 : Ml100kItemFields;
         long rows = 0;
@@ -54,7 +58,14 @@ internal static class MovieLensReader
             if (!catalog.TryAdd(movieId, title))
                 rejected.Reject(reader.Where, RejectReason.DuplicateMovieId, $"movieId {movieId} appears more than once");
         }
-        return new InputFileReport(path, reader.FinishSha256(), rows, rejected);
+        return new InputFileReport(path, reader.FinishSha256(), rows, rejected, utf8 ? "utf-8" : "latin-1");
+    }
+
+    /// <summary>Whether the file is valid UTF-8 and holds at least one multi-byte character (pure ASCII is both encodings).</summary>
+    internal static bool IsUtf8WithMultibyte(string path)
+    {
+        var bytes = File.ReadAllBytes(path);
+        return bytes.AsSpan().IndexOfAnyInRange((byte)0x80, (byte)0xFF) >= 0 && System.Text.Unicode.Utf8.IsValid(bytes);
     }
 
     /// <summary>Reads ratings.csv (ml-latest) or u.data (ml-100k) into <paramref name="table"/>.</summary>
@@ -101,7 +112,7 @@ internal static class MovieLensReader
         for (int i = 0; i < fields.Length; i++) fields[i] = Encoding.UTF8.GetString(reader[i]);
         var got = string.Join(',', fields);
         if (got != expected)
-            throw new UserException($"{reader.Where}: wrong header '{Shorten(got)}'; expected '{expected}'");
+            throw new UserException($"{reader.Where}: wrong header '{Shorten(SharpTune.Text.VisibleText.Escape(got))}'; expected '{expected}'");
     }
 
     private static void BadNumber(DelimitedReader reader, RejectedRows rejected, string field, int index) =>

@@ -10,7 +10,8 @@ namespace SharpTune.Data.MovieLens;
 /// <param name="RowsRead">Data rows seen.</param>
 /// <param name="RowsRejected">Rows skipped as bad (only with --skip-bad-rows).</param>
 /// <param name="RejectedByReason">Skipped rows by reason.</param>
-public sealed record InputSummary(string Role, string Path, string Sha256, long RowsRead, long RowsRejected, IReadOnlyList<KeyValuePair<string, long>> RejectedByReason);
+/// <param name="Encoding">How the text was decoded: "utf-8", or "latin-1" (ml-100k's u.item as GroupLens ships it).</param>
+public sealed record InputSummary(string Role, string Path, string Sha256, long RowsRead, long RowsRejected, IReadOnlyList<KeyValuePair<string, long>> RejectedByReason, string Encoding = "utf-8");
 
 /// <summary>Counts of one output split.</summary>
 /// <param name="Name">train, val, test or eval.</param>
@@ -68,6 +69,7 @@ public sealed class PrepareSummary
                 w.WriteStartObject(i.Role);
                 w.WriteString("path", i.Path);
                 w.WriteString("sha256", i.Sha256);
+                w.WriteString("encoding", i.Encoding);
                 w.WriteNumber("rows_read", i.RowsRead);
                 w.WriteNumber("rows_rejected", i.RowsRejected);
                 w.WriteStartObject("rejected_by_reason");

@@ -47,6 +47,7 @@ public sealed class ChatTemplate
     /// <summary>Loads a Jinja file.</summary>
     public static ChatTemplate FromFile(string path, string? bosToken = null, string? eosToken = null)
     {
+        if (Directory.Exists(path)) throw new UserException($"{path}: is a directory; expected a .jinja template file");
         if (!File.Exists(path)) throw new UserException($"{path}: template file not found");
         return FromString(File.ReadAllText(path), path, bosToken, eosToken);
     }
@@ -90,9 +91,23 @@ public sealed class ChatTemplate
         return FromString(reader.ReadToEnd(), name, bosToken ?? bos, eosToken ?? eos);
     }
 
-    /// <summary>A built-in name, else a path to a Jinja file.</summary>
-    public static ChatTemplate Resolve(string nameOrPath, string? bosToken = null, string? eosToken = null) =>
-        Array.IndexOf(Builtins, nameOrPath) >= 0 ? Builtin(nameOrPath, bosToken, eosToken) : FromFile(nameOrPath, bosToken, eosToken);
+    /// <summary>
+    /// A built-in name, else a path to a Jinja file. A name that is neither is a <see cref="UserException"/> listing
+    /// the built-in names; a folder is refused as such.
+    /// </summary>
+    public static ChatTemplate Resolve(string nameOrPath, string? bosToken = null, string? eosToken = null)
+    {
+        if (Array.IndexOf(Builtins, nameOrPath) >= 0) return Builtin(nameOrPath, bosToken, eosToken);
+        if (Directory.Exists(nameOrPath)) throw new UserException($"{nameOrPath}: is a directory; expected a .jinja template file or one of: {string.Join(", ", Builtins)}");
+        if (!File.Exists(nameOrPath))
+            throw new UserException(LooksLikePath(nameOrPath)
+                ? $"{nameOrPath}: template file not found; expected a .jinja file or one of: {string.Join(", ", Builtins)}"
+                : $"unknown template '{nameOrPath}'; expected a .jinja file or one of: {string.Join(", ", Builtins)}");
+        return FromFile(nameOrPath, bosToken, eosToken);
+    }
+
+    // A name with a folder separator or a file extension was meant as a file.
+    private static bool LooksLikePath(string s) => s.Contains('/') || s.Contains(Path.DirectorySeparatorChar) || Path.HasExtension(s);
 
     /// <summary>Renders a conversation; template errors (including raise_exception) throw <see cref="JinjaException"/>.</summary>
     public string Render(IReadOnlyList<ChatMessage> messages, ChatRenderOptions? options = null) =>

@@ -46,6 +46,7 @@ public static class ConfigKeys
         K("overwrite_cache", "dataset", B, false, "rebuild the preprocessing cache"),
         K("disable_shuffling", "dataset", B, false, "train in dataset order instead of a seeded permutation per epoch"),
         K("truncation", "dataset", C, "left", "over-length samples: left, history, drop or error") with { Choices = ["left", "history", "drop", "error"], SharpTuneOwn = true },
+        K("allow_render_mismatch", "dataset", B, false, "count and report samples whose inference prompt tokenizes differently from the training prefix instead of failing") with { SharpTuneOwn = true },
         K("think_block", "dataset", C, null, "prompt or answer: where Qwen3's empty think block belongs; null: from enable_thinking") with { Choices = ["prompt", "answer"], Nullable = true, SharpTuneOwn = true },
 
         // train

@@ -362,6 +362,8 @@ public sealed class TrainConfig
         Truncation = Enum.Parse<Preprocessing.TruncationMode>(Truncation, ignoreCase: true),
         TrainOnPrompt = TrainOnPrompt,
         MaskHistory = MaskHistory,
+        AllowRenderMismatch = (bool)Get("allow_render_mismatch")!,
+        AllowRenderMismatchHint = $"set allow_render_mismatch: true in {Path ?? "the training configuration"}",
         Prompt = new Preprocessing.PromptSettings
         {
             Template = Template.TextStackTemplate,

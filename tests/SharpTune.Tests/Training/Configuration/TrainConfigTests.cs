@@ -113,6 +113,16 @@ public class TrainConfigTests
         Assert.Equal(SharpTune.Preprocessing.ThinkBlockPlacement.Prompt, Yaml(tmp, "template: qwen3\nenable_thinking: false\n").ToPreprocessOptions().Prompt.ThinkBlock);
     }
 
+    [Fact]
+    public void AllowRenderMismatchIsAKeyAndItsHintNamesTheConfigFile()
+    {
+        using var tmp = TestEnvironment.TempDir();
+        var off = Yaml(tmp, "").ToPreprocessOptions();
+        Assert.False(off.AllowRenderMismatch);
+        Assert.Equal($"set allow_render_mismatch: true in {tmp.File("c.yaml")}", off.AllowRenderMismatchHint);
+        Assert.True(Yaml(tmp, "allow_render_mismatch: true\n").ToPreprocessOptions().AllowRenderMismatch);
+    }
+
     [Theory]
     [InlineData("1.5h", 5400)]
     [InlineData("45s", 45)]
