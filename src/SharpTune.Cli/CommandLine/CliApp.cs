@@ -108,6 +108,9 @@ public sealed class CliApp
             return inner.Select(AsUserError).FirstOrDefault(m => m is not null);
         }
         if (e is System.Reflection.TargetInvocationException { InnerException: { } ti }) return AsUserError(ti);
+        // .NET reports a folder opened as a file as "Access to the path '…' is denied" (or "Is a directory"): say what it is.
+        if (e is UnauthorizedAccessException or IOException && QuotedPath(e.Message) is { } quoted && Directory.Exists(quoted))
+            return $"{quoted}: is a directory; expected a file";
         return e switch
         {
             UserException u => u.Message,
@@ -118,6 +121,13 @@ public sealed class CliApp
             IOException io when io.GetType() == typeof(IOException) || io is EndOfStreamException => io.Message,
             _ => null,
         };
+    }
+
+    // The path .NET quotes in a file-system message ('…'), or null.
+    private static string? QuotedPath(string message)
+    {
+        int a = message.IndexOf('\''), b = message.LastIndexOf('\'');
+        return a >= 0 && b > a + 1 ? message[(a + 1)..b] : null;
     }
 
     private int RunCore(string[] args, TextWriter stdout, TextWriter stderr, TextReader stdin, bool verbose)

@@ -123,7 +123,7 @@ public sealed class ParsedArgs
     public string ExistingFile(string name)
     {
         var s = RequiredString(name);
-        if (Directory.Exists(s)) throw new UserException($"--{name}: {s} is a folder; expected a file");
+        if (Directory.Exists(s)) throw new UserException($"--{name}: {s}: is a directory; expected a file");
         return File.Exists(s) ? s : throw new UserException($"--{name}: file not found: {s}");
     }
 

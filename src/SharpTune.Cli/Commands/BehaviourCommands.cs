@@ -1,5 +1,6 @@
 using System.Globalization;
 using SharpTune.Cli.CommandLine;
+using SharpTune.IO;
 using SharpTune.Data.Behaviours;
 using SharpTune.Data.Sft;
 using SharpTune.Evaluation.Sanity;
@@ -156,6 +157,9 @@ internal static class BehaviourCommands
                 };
                 var outPath = a.RequiredString("out");
                 var rejectsPath = a.String("rejects") ?? DataGenerator.DefaultRejectsPath(outPath);
+                // Before the model loads and generates: a bad output path fails now, not after the work.
+                AtomicFile.CheckWritable(outPath);
+                AtomicFile.CheckWritable(rejectsPath);
                 using var model = BaseModelFolder.Open(dir, a.Int("batch-size", 1));
                 if (model.ChatTemplateSource is not null) a.Error.WriteLine($"chat template present in {model.ChatTemplateSource}: not applied (completion-style prompts)");
                 var result = DataGenerator.Run(model, instructions, examples, options);

@@ -127,7 +127,7 @@ internal static class BenchCommands
 
     private static TrainingBatch ReadBatchFile(string path, int vocabSize)
     {
-        if (!File.Exists(path)) throw new UserException($"{path}: batch file not found");
+        SharpTune.IO.InputPaths.RequireFile(path, $"{path}: batch file not found");
         try
         {
             using var doc = JsonDocument.Parse(File.ReadAllBytes(path));

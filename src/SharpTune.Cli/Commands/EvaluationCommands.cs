@@ -32,17 +32,17 @@ internal static class EvaluationCommands
             {
                 var extractor = new AnswerExtractor(LabelSet.Parse(a.RequiredString("labels")));
                 var inputPath = a.String("input");
-                if (inputPath is not null && !File.Exists(inputPath)) throw new UserException($"--input: file not found: {inputPath}");
+                if (inputPath is not null) SharpTune.IO.InputPaths.RequireFile(inputPath, $"--input: file not found: {inputPath}");
                 using var input = inputPath is null ? a.In : new StreamReader(inputPath, new UTF8Encoding(false), true);
                 var name = inputPath ?? "stdin";
                 AnswerLineCounts counts;
                 if (a.String("output") is { } outputPath)
                 {
                     AnswerLineCounts? c = null;
-                    AtomicFile.WriteText(outputPath, w => c = AnswerLines.Rewrite(input, w, extractor, name));
+                    AtomicFile.WriteText(outputPath, w => c = NotEmpty(AnswerLines.Rewrite(input, w, extractor, name), name));
                     counts = c!;
                 }
-                else counts = AnswerLines.Rewrite(input, a.Out, extractor, name);
+                else counts = NotEmpty(AnswerLines.Rewrite(input, a.Out, extractor, name), name);
                 var labels = string.Join(", ", extractor.Labels.Labels.Select(l => string.Create(CultureInfo.InvariantCulture, $"{l} {counts.ByLabel.GetValueOrDefault(l):N0}")));
                 long bad = counts.Unparseable.Values.Sum();
                 var reasons = bad == 0 ? "" : ": " + string.Join(", ", counts.Unparseable.OrderBy(kv => kv.Key)
@@ -51,6 +51,10 @@ internal static class EvaluationCommands
                     $"extract-answer: {counts.Records:N0} records: {labels}; unparseable {bad:N0}{reasons}{(counts.EmptyLines > 0 ? $"; {counts.EmptyLines:N0} empty lines skipped" : "")}"));
                 return CliApp.Success;
             });
+
+    // An input without records is refused (and, thrown inside the atomic write, leaves no output file).
+    private static AnswerLineCounts NotEmpty(AnswerLineCounts counts, string name) =>
+        counts.Records > 0 ? counts : throw new UserException($"{name}: no JSONL records to extract answers from; an empty result is refused");
 
     private static CliCommand Eval() =>
         new CliCommand("eval", "Metrics of a predictions file (infer's JSONL), or several result files side by side.")

@@ -167,8 +167,8 @@ internal static class TokenizerCommands
         var inputs = a.List("input").SelectMany(x => x.Split(',', StringSplitOptions.RemoveEmptyEntries)).ToList();
         foreach (var f in inputs)
         {
-            if (Directory.Exists(f)) throw new UserException($"--input: {f} is a folder; expected a text or JSONL file");
-            if (!File.Exists(f)) throw new UserException($"--input: file not found: {f}");
+            if (Directory.Exists(f)) throw new UserException($"--input: {f}: is a directory; expected a text or JSONL file");
+            SharpTune.IO.InputPaths.RequireFile(f, $"--input: file not found: {f}");
         }
         var outDir = a.RequiredString("out");
         // Refuse before the (long) training, as every other verb that creates a folder does.

@@ -145,7 +145,7 @@ public static class EvaluationJson
     /// </summary>
     public static List<KeyValuePair<string, JsonElement>> ReadResults(string path)
     {
-        if (!File.Exists(path)) throw new UserException($"{path}: file not found");
+        SharpTune.IO.InputPaths.RequireFile(path, $"{path}: file not found");
         JsonDocument doc;
         try
         {

@@ -17,7 +17,7 @@ public static class PredictionReader
     /// <summary>Reads every record of <paramref name="path"/>.</summary>
     public static List<PredictionLine> ReadFile(string path)
     {
-        if (!File.Exists(path)) throw new UserException($"{path}: file not found");
+        SharpTune.IO.InputPaths.RequireFile(path, $"{path}: file not found");
         using var reader = new StreamReader(path, new UTF8Encoding(false), detectEncodingFromByteOrderMarks: true);
         return Read(reader, path);
     }

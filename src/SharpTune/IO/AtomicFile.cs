@@ -16,6 +16,19 @@ public static class AtomicFile
     /// </remarks>
     public static string TemporaryPathFor(string path) => TemporaryOutputs.Begin(path);
 
+    /// <summary>
+    /// Checks, before long work, that <paramref name="path"/> can be written: not a folder, and its folder exists or
+    /// can be created (a parent that is a file, or a path under /proc, fails here with the path named).
+    /// </summary>
+    public static void CheckWritable(string path)
+    {
+        if (Directory.Exists(path)) throw new UserException($"{path}: is a directory; expected a file to write");
+        var dir = Path.GetDirectoryName(Path.GetFullPath(path))!;
+        for (var d = dir; !string.IsNullOrEmpty(d); d = Path.GetDirectoryName(d))
+            if (File.Exists(d)) throw new UserException($"{d}: is a file, so {path} cannot be written under it");
+        Directory.CreateDirectory(dir);
+    }
+
     /// <summary>Writes through <paramref name="write"/> into a temporary file, then renames it to <paramref name="path"/>.</summary>
     public static void Write(string path, Action<Stream> write)
     {

@@ -24,7 +24,7 @@ public static class InferenceInput
     /// </summary>
     public static IReadOnlyList<InferenceItem> Read(string path, DatasetDescription? given = null)
     {
-        if (!File.Exists(path)) throw new UserException($"{path}: data file not found");
+        SharpTune.IO.InputPaths.RequireFile(path, $"{path}: data file not found");
         var items = new List<InferenceItem>();
         DatasetDescription? description = given;
         bool plainPrompts = false;

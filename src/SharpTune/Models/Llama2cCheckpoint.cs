@@ -18,7 +18,7 @@ public static class Llama2cCheckpoint
     /// <summary>Reads <paramref name="path"/>; errors name the file and what is wrong.</summary>
     public static (ModelConfig Config, InMemoryTensorSource Weights) Read(string path)
     {
-        if (!File.Exists(path)) throw new UserException($"{path}: file not found (expected a llama2.c checkpoint .bin)");
+        SharpTune.IO.InputPaths.RequireFile(path, $"{path}: file not found (expected a llama2.c checkpoint .bin)");
         long length = new FileInfo(path).Length;
         if (length < HeaderInts * 4) throw new UserException($"{path}: {length} bytes is too short for a llama2.c checkpoint header");
         if (length > Array.MaxLength) throw new UserException($"{path}: {length} bytes; llama2.c checkpoints up to {Array.MaxLength} bytes are supported");

@@ -23,7 +23,7 @@ public static class Llama2cTokenizer
     /// <summary>Reads the pieces and scores of a llama2.c tokenizer of <paramref name="vocabSize"/> entries.</summary>
     public static IReadOnlyList<(string Piece, float Score)> ReadPieces(string path, int vocabSize)
     {
-        if (!File.Exists(path)) throw new UserException($"{path}: file not found (expected a llama2.c tokenizer .bin)");
+        SharpTune.IO.InputPaths.RequireFile(path, $"{path}: file not found (expected a llama2.c tokenizer .bin)");
         var bytes = File.ReadAllBytes(path);
         var pieces = new List<(string, float)>(vocabSize);
         int at = 4;

@@ -14,7 +14,7 @@ public static class ModelConfigJson
     public static ModelConfig Load(string path)
     {
         if (Directory.Exists(path)) path = Path.Combine(path, "config.json");
-        if (!File.Exists(path)) throw new UserException($"{path}: file not found (expected a Hugging Face config.json)");
+        SharpTune.IO.InputPaths.RequireFile(path, $"{path}: file not found (expected a Hugging Face config.json)");
         return Parse(File.ReadAllBytes(path), path);
     }
 

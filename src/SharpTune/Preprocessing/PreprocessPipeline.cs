@@ -34,7 +34,7 @@ public static class PreprocessPipeline
     /// <summary>Runs preprocessing, reusing a valid cache entry unless <paramref name="rebuild"/>.</summary>
     public static PreprocessResult Run(PreprocessInputs inputs, PreprocessCache cache, bool rebuild, Action<string>? log = null)
     {
-        if (!File.Exists(inputs.DataPath)) throw new UserException($"{inputs.DataPath}: data file not found");
+        SharpTune.IO.InputPaths.RequireFile(inputs.DataPath, $"{inputs.DataPath}: data file not found");
         var dataBytes = File.ReadAllBytes(inputs.DataPath);
         return RunCore(inputs, dataBytes, Path.GetFullPath(inputs.DataPath), () => SftDatasetReader.Read(inputs.DataPath, inputs.Description), cache, rebuild, log);
     }

@@ -51,7 +51,7 @@ public static class PromptSettingsFile
     public static PromptSettings Read(string path)
     {
         if (Directory.Exists(path)) path = Path.Combine(path, FileName);
-        if (!File.Exists(path)) throw new UserException($"{path}: file not found (expected the prompt settings of a preprocessing run or checkpoint)");
+        SharpTune.IO.InputPaths.RequireFile(path, $"{path}: file not found (expected the prompt settings of a preprocessing run or checkpoint)");
         return Parse(File.ReadAllText(path), path);
     }
 

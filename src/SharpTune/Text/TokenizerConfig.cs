@@ -38,7 +38,7 @@ public sealed class TokenizerConfig
     /// <summary>Loads and validates a tokenizer_config.json; errors name the file and the field.</summary>
     public static TokenizerConfig Load(string path)
     {
-        if (!File.Exists(path)) throw new UserException($"{path}: file not found (expected a tokenizer_config.json)");
+        SharpTune.IO.InputPaths.RequireFile(path, $"{path}: file not found (expected a tokenizer_config.json)");
         byte[] bytes = File.ReadAllBytes(path);
         return Parse(bytes, path);
     }

@@ -27,7 +27,7 @@ public sealed record MergeExportConfig(string Source, string ModelPath, string? 
     /// <summary>Reads <paramref name="path"/>; relative paths are taken from the working directory (as LLaMA-Factory does). Errors name <c>file:line</c> and the key.</summary>
     public static MergeExportConfig Load(string path)
     {
-        if (!File.Exists(path)) throw new UserException($"{path}: config file not found");
+        SharpTune.IO.InputPaths.RequireFile(path, $"{path}: config file not found");
         var yaml = new YamlStream();
         try { using var reader = new StreamReader(path); yaml.Load(reader); }
         catch (YamlDotNet.Core.YamlException e) { throw new UserException($"{path}:{e.Start.Line}: not valid YAML ({e.Message})"); }
@@ -82,7 +82,7 @@ public static class MergeExport
         {
             if (t.EndsWith(".jinja", StringComparison.Ordinal))
             {
-                if (!File.Exists(t)) throw new UserException($"{config.Source}: template: file not found: {t}");
+                SharpTune.IO.InputPaths.RequireFile(t, $"{config.Source}: template: file not found: {t}");
                 templateSource = File.ReadAllText(t);
                 templateFrom = t;
             }

@@ -119,6 +119,29 @@ public class PreprocessCliTests
     }
 
     [Fact]
+    public void ReportAndManifestKeepNonAsciiAndTheReportBlockIsSnakeCase()
+    {
+        using var tmp = TestEnvironment.TempDir();
+        var data = tmp.File("é.jsonl");
+        File.WriteAllText(data, "{\"instruction\": \"Is 2 ≈ 2.0001 true? Café au lait.\", \"input\": \"\", \"output\": \"Yes\", \"system\": \"Answer Yes or No ≈ quickly.\"}\n");
+        var (code, output, err) = Run("preprocess", "--data", data, "--tokenizer", Qwen3Dir(), "--cache-dir", tmp.File("cache"), "--json", "--cutoff-len", "12");
+        Assert.True(code == 0, err);
+        var entry = JsonDocument.Parse(output).RootElement.GetProperty("entry").GetString()!;
+        var line = Assert.Single(File.ReadAllLines(Path.Combine(entry, "report.jsonl")));
+        Assert.Contains("≈", line);
+        Assert.DoesNotContain("\\u", line);
+        var manifest = File.ReadAllText(Path.Combine(entry, "manifest.json"));
+        Assert.Contains("é.jsonl", manifest);
+        var report = JsonDocument.Parse(manifest).RootElement.GetProperty("report");
+        Assert.Equal(["records", "kept", "truncated", "dropped", "render_mismatches", "supervised_tokens", "masked_tokens"], report.EnumerateObject().Select(p => p.Name));
+        Assert.Equal(1, report.GetProperty("truncated").GetInt32());
+        // The entry is read back from the snake_case block (from cache, same counts).
+        var again = JsonDocument.Parse(Run("preprocess", "--data", data, "--tokenizer", Qwen3Dir(), "--cache-dir", tmp.File("cache"), "--json", "--cutoff-len", "12").Out).RootElement;
+        Assert.True(again.GetProperty("from_cache").GetBoolean());
+        Assert.Equal(1, again.GetProperty("truncated").GetInt32());
+    }
+
+    [Fact]
     public void BadInputIsAOneLineUserError()
     {
         using var tmp = TestEnvironment.TempDir();

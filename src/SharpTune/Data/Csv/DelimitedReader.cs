@@ -37,7 +37,7 @@ internal sealed class DelimitedReader : IDisposable
     /// <summary>Opens a file; a missing file is a <see cref="UserException"/>.</summary>
     public static DelimitedReader Open(string path, byte delimiter, bool quotes)
     {
-        if (!File.Exists(path)) throw new UserException($"{path}: file not found");
+        SharpTune.IO.InputPaths.RequireFile(path, $"{path}: file not found");
         var fs = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1, FileOptions.SequentialScan);
         return new DelimitedReader(fs, path, delimiter, quotes);
     }

@@ -29,8 +29,8 @@ public static class MovieLensFormats
     /// </summary>
     public static MovieLensFormat Detect(string ratingsPath)
     {
-        if (Directory.Exists(ratingsPath)) throw new UserException($"{ratingsPath}: is a folder; expected the ratings file");
-        if (!File.Exists(ratingsPath)) throw new UserException($"{ratingsPath}: file not found");
+        if (Directory.Exists(ratingsPath)) throw new UserException($"{ratingsPath}: is a directory; expected the ratings file");
+        SharpTune.IO.InputPaths.RequireFile(ratingsPath, $"{ratingsPath}: file not found");
         if (new FileInfo(ratingsPath).Length == 0) throw new UserException($"{ratingsPath}: file is empty; expected MovieLens ratings");
         Span<byte> head = stackalloc byte[256];
         int n;

@@ -70,8 +70,8 @@ public static class MovieLensPreparer
         if (File.Exists(options.OutputDirectory))
             throw new UserException($"--out: {options.OutputDirectory} is a file; expected a directory");
         var format = options.Format ?? MovieLensFormats.Detect(options.RatingsPath);
-        if (Directory.Exists(options.MoviesPath)) throw new UserException($"{options.MoviesPath}: is a folder; expected the movies file");
-        if (!File.Exists(options.MoviesPath)) throw new UserException($"{options.MoviesPath}: file not found");
+        if (Directory.Exists(options.MoviesPath)) throw new UserException($"{options.MoviesPath}: is a directory; expected the movies file");
+        SharpTune.IO.InputPaths.RequireFile(options.MoviesPath, $"{options.MoviesPath}: file not found");
 
         var catalog = new MovieCatalog();
         var movies = MovieLensReader.ReadMovies(options.MoviesPath, format, catalog, options.SkipBadRows);

@@ -51,7 +51,7 @@ public sealed class DatasetInfo
     /// <summary>Reads <paramref name="path"/>; entries are checked by <see cref="Get"/>.</summary>
     public static DatasetInfo Load(string path)
     {
-        if (!File.Exists(path)) throw new UserException($"{path}: dataset description not found");
+        SharpTune.IO.InputPaths.RequireFile(path, $"{path}: dataset description not found");
         var bytes = File.ReadAllBytes(path);
         JsonDocument doc;
         try { doc = JsonDocument.Parse(bytes, new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true }); }

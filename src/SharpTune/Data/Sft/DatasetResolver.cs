@@ -56,7 +56,7 @@ public static class DatasetResolver
                 var records = new List<SftRecord>();
                 foreach (var file in entry.Files)
                 {
-                    if (!File.Exists(file)) throw new UserException($"{file}: data file of dataset '{name}' not found");
+                    SharpTune.IO.InputPaths.RequireFile(file, $"{file}: data file of dataset '{name}' not found");
                     hash.AppendData(SHA256.HashData(File.ReadAllBytes(file)));
                     records.AddRange(SftDatasetReader.Read(file, entry.Description));
                 }
@@ -113,6 +113,7 @@ public static class DatasetResolver
         if (info is not null && info.Contains(name)) return info.Get(name);
         var file = Path.IsPathRooted(name) ? name : Path.Combine(dir, name);
         if (File.Exists(file)) return new DatasetInfoEntry(name, [file], null, null);
+        if (Directory.Exists(file)) throw new UserException($"dataset '{name}': {file}: is a directory; expected a data file (or a name defined in {infoPath})");
         if (info is null)
             throw new UserException($"dataset '{name}': {infoPath} not found and '{file}' is not a data file (set dataset_dir to the folder holding dataset_info.json)");
         throw new UserException($"dataset '{name}': not defined in {infoPath} (known: {string.Join(", ", info.Names)}) and '{file}' is not a data file");

@@ -12,7 +12,7 @@ public static class SftDatasetReader
     /// <summary>Reads all records of <paramref name="path"/>.</summary>
     public static IReadOnlyList<SftRecord> Read(string path, DatasetDescription? description = null)
     {
-        if (!File.Exists(path)) throw new UserException($"{path}: data file not found");
+        SharpTune.IO.InputPaths.RequireFile(path, $"{path}: data file not found");
         var bytes = File.ReadAllBytes(path);
         var records = new List<SftRecord>();
         foreach (var (element, source, index) in Elements(bytes, path))

@@ -105,7 +105,7 @@ internal sealed class PreparedMovieLens
 
     private static void CheckSha(string path, string recorded, string summaryPath, string role)
     {
-        if (!File.Exists(path)) throw new UserException($"--{role}: file not found: {path}");
+        SharpTune.IO.InputPaths.RequireFile(path, $"--{role}: file not found: {path}");
         string now;
         using (var fs = File.OpenRead(path)) now = Convert.ToHexStringLower(SHA256.HashData(fs));
         if (!string.Equals(now, recorded, StringComparison.OrdinalIgnoreCase))

@@ -76,6 +76,11 @@ public sealed record ReportInputs(
     /// <summary>Looks every input up for <paramref name="runDir"/>.</summary>
     public static ReportInputs Locate(string runDir, ReportOptions options)
     {
+        // An input the user names explicitly must exist; only looked-up defaults may be missing.
+        foreach (var (flag, file) in new[] { ("--config", options.Config), ("--data", options.Data), ("--eval", options.Eval), ("--baselines", options.Baselines) })
+            if (file is not null) IO.InputPaths.RequireFile(file, $"{flag}: file not found: {file}");
+        foreach (var (flag, dir) in new[] { ("--prepared", options.Prepared), ("--tokenizer", options.Tokenizer), ("--sanity", options.Sanity) })
+            if (dir is not null) IO.InputPaths.RequireFolder(dir, $"{flag}: folder not found: {dir}");
         string parent = Path.GetFullPath(Path.Combine(runDir, ".."));
         string In(string name) => Path.Combine(runDir, name);
         string Beside(params string[] parts) => Path.Combine([parent, .. parts]);

@@ -31,7 +31,7 @@ public static class SanityRulesLoader
     /// <summary>Loads and validates <paramref name="path"/>.</summary>
     public static SanityRules Load(string path)
     {
-        if (!File.Exists(path)) throw new UserException($"{path}: rules file not found");
+        SharpTune.IO.InputPaths.RequireFile(path, $"{path}: rules file not found");
         return Parse(File.ReadAllText(path), path);
     }
 

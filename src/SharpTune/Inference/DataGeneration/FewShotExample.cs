@@ -35,7 +35,7 @@ public sealed record FewShotExample(string Instruction, string Response, string 
     /// <summary>Reads examples from JSON Lines: <c>{"instruction": "...", "response": "...", "type": "..."}</c> (type optional).</summary>
     public static IReadOnlyList<FewShotExample> Load(string path)
     {
-        if (!File.Exists(path)) throw new UserException($"{path}: examples file not found");
+        SharpTune.IO.InputPaths.RequireFile(path, $"{path}: examples file not found");
         var list = new List<FewShotExample>();
         int lineNo = 0;
         foreach (var line in File.ReadLines(path))

@@ -15,7 +15,7 @@ public sealed record GenerationInstruction(string Text, string Type, string Sour
     /// </summary>
     public static IReadOnlyList<GenerationInstruction> Load(string path)
     {
-        if (!File.Exists(path)) throw new UserException($"{path}: instructions file not found");
+        SharpTune.IO.InputPaths.RequireFile(path, $"{path}: instructions file not found");
         var lines = File.ReadAllLines(path);
         bool jsonl = lines.FirstOrDefault(l => l.Trim().Length > 0)?.TrimStart().StartsWith('{') ?? false;
         var list = new List<GenerationInstruction>();

@@ -43,7 +43,7 @@ public sealed unsafe class SafetensorsReader : ITensorSource
     /// <summary>Opens and validates a safetensors file; every problem is a <see cref="UserException"/> naming the file.</summary>
     public static SafetensorsReader Open(string path)
     {
-        if (!File.Exists(path)) throw new UserException($"{path}: file not found (expected a .safetensors file)");
+        SharpTune.IO.InputPaths.RequireFile(path, $"{path}: file not found (expected a .safetensors file)");
         long fileLength;
         byte[] header;
         using (var fs = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1))

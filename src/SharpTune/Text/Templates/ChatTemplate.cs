@@ -48,7 +48,7 @@ public sealed class ChatTemplate
     public static ChatTemplate FromFile(string path, string? bosToken = null, string? eosToken = null)
     {
         if (Directory.Exists(path)) throw new UserException($"{path}: is a directory; expected a .jinja template file");
-        if (!File.Exists(path)) throw new UserException($"{path}: template file not found");
+        SharpTune.IO.InputPaths.RequireFile(path, $"{path}: template file not found");
         return FromString(File.ReadAllText(path), path, bosToken, eosToken);
     }
 

@@ -10,7 +10,7 @@ internal static class TokenizerJsonLoader
 {
     public static Tokenizer Load(string path)
     {
-        if (!File.Exists(path)) throw new UserException($"{path}: file not found (expected a tokenizer.json)");
+        SharpTune.IO.InputPaths.RequireFile(path, $"{path}: file not found (expected a tokenizer.json)");
         byte[] bytes;
         try { bytes = File.ReadAllBytes(path); }
         catch (IOException e) { throw new UserException($"{path}: cannot read: {e.Message}"); }

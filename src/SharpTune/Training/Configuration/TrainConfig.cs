@@ -60,7 +60,7 @@ public sealed class TrainConfig
     /// </summary>
     public static TrainConfig Load(string path, IEnumerable<string>? overrides = null)
     {
-        if (!File.Exists(path)) throw new UserException($"{path}: configuration file not found");
+        SharpTune.IO.InputPaths.RequireFile(path, $"{path}: configuration file not found");
         return Parse(File.ReadAllText(path), path, overrides);
     }
 

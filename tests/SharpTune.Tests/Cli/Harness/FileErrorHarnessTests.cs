@@ -72,9 +72,9 @@ public class FileErrorHarnessTests
         return data;
     }
 
-    internal static (int Code, string Out, string Err) Run(VerbRow row, Func<string, string> fill)
+    internal static (int Code, string Out, string Err) Run(VerbRow row, Func<string, string> fill, string dir)
     {
-        var args = row.Args.Select(a => a.StartsWith('{') && a.EndsWith('}') ? fill(a[1..^1]) : a).ToArray();
+        var args = row.Fill(fill, dir);
         var o = new StringWriter();
         var e = new StringWriter();
         var code = new CliApp(CommandTree.Root()).Run(args, o, e, new StringReader(row.Stdin));
@@ -86,7 +86,7 @@ public class FileErrorHarnessTests
     public void TheValidRowSucceeds(string rowName)
     {
         using var fx = new VerbFixture();
-        var (code, _, err) = Run(VerbTable.Row(rowName), fx.Valid);
+        var (code, _, err) = Run(VerbTable.Row(rowName), fx.Valid, fx.Dir);
         Assert.True(code == 0, $"{rowName}: exit {code}: {err}");
     }
 
@@ -98,19 +98,21 @@ public class FileErrorHarnessTests
         var p = row.Placeholders.Single(x => x.Name == placeholder);
         using var fx = new VerbFixture();
         var (bad, named) = BadPath.Make(kind, p, fx.Dir);
-        var (code, _, err) = Run(row, name => name == placeholder ? bad : fx.Valid(name));
+        var (code, _, err) = Run(row, name => name == placeholder ? bad : fx.Valid(name), fx.Dir);
         var lines = err.TrimEnd('\n').Split('\n');
         Assert.True(code == CliApp.UserError, $"{rowName} {placeholder}={kind}: exit {code}, stderr:\n{err}");
         Assert.True(lines.Length == 1 && lines[0].StartsWith("error: ", StringComparison.Ordinal), $"{rowName} {placeholder}={kind}: not one error line:\n{err}");
         Assert.True(named.Any(n => lines[0].Contains(n, StringComparison.Ordinal)), $"{rowName} {placeholder}={kind}: the line names none of {string.Join(", ", named)}: {lines[0]}");
         if (kind == "existing-non-empty") Assert.Equal("user data\n", File.ReadAllText(Path.Combine(bad, "keep.txt")));
+        // A folder where a file belongs is named as such, not as a missing file or a permission problem.
+        if (kind == "folder") Assert.True(lines[0].Contains("is a directory", StringComparison.Ordinal), $"{rowName} {placeholder}={kind}: does not say 'is a directory': {lines[0]}");
     }
 
     [Fact]
     public void StatsAppliesTheDefaultCutoffItsHelpStates()
     {
         using var fx = new VerbFixture();
-        var (code, output, err) = Run(VerbTable.Row("stats"), fx.Valid);
+        var (code, output, err) = Run(VerbTable.Row("stats"), fx.Valid, fx.Dir);
         Assert.True(code == 0, err);
         Assert.Contains("over cutoff_len 1024: 0 (0.00%)", output);
         Assert.Contains("(default: 1024)", CliApp.LeafHelp(CommandTree.Root().Subcommands.Single(c => c.Name == "stats"), ["sharptune", "stats"]));
@@ -124,7 +126,7 @@ public class FileErrorHarnessTests
         var blocker = Path.Combine(fx.Dir, "blocker");
         File.WriteAllText(blocker, "x");
         var verbose = row with { Args = [.. row.Args, "--verbose"] };
-        var (code, _, err) = Run(verbose, n => n == "out" ? Path.Combine(blocker, "sub") : fx.Valid(n));
+        var (code, _, err) = Run(verbose, n => n == "out" ? Path.Combine(blocker, "sub") : fx.Valid(n), fx.Dir);
         Assert.Equal(CliApp.UserError, code);
         Assert.Contains("   at ", err);
     }

@@ -34,9 +34,9 @@ public class InterruptHarnessTests
 
     private static string Cli => Path.Combine(AppContext.BaseDirectory, "SharpTune.Cli");
 
-    private static string[] Args(VerbRow row, Func<string, string> fill, string[] overrides)
+    private static string[] Args(VerbRow row, Func<string, string> fill, string dir, string[] overrides)
     {
-        var args = row.Args.Select(a => a.StartsWith('{') && a.EndsWith('}') ? fill(a[1..^1]) : a).ToList();
+        var args = row.Fill(fill, dir).ToList();
         for (int i = 0; i + 1 < overrides.Length; i += 2)
         {
             int at = args.IndexOf(overrides[i]);
@@ -61,7 +61,7 @@ public class InterruptHarnessTests
         var outPath = fx.Valid(ir.Output);
         var watch = Path.GetDirectoryName(Path.GetFullPath(outPath))!;
         var script = Path.Combine(TestEnvironment.RepoRoot, "tests", "oracles", "python", "interrupt_cli.py");
-        var (code, stdout, driverErr) = ProcessRunner.Run("python3", [script, Cli, watch, signalName, .. Args(row, fx.Valid, ir.Overrides)], stdin: row.Stdin);
+        var (code, stdout, driverErr) = ProcessRunner.Run("python3", [script, Cli, watch, signalName, .. Args(row, fx.Valid, fx.Dir, ir.Overrides)], stdin: row.Stdin);
         Assert.True(code == 0, driverErr);
         var r = System.Text.Json.JsonDocument.Parse(stdout).RootElement;
         var err = r.GetProperty("stderr").GetString()!;
@@ -86,7 +86,7 @@ public class InterruptHarnessTests
         // A pid that cannot be alive (above Linux's pid_max limit of 2^22).
         var stale = Path.Combine(outDir, ".train.json.tmp-9999999-0123456789abcdef");
         File.WriteAllText(stale, "[\n  {\"half\": ");
-        var (code, _, err) = ProcessRunner.Run(Cli, Args(row, fx.Valid, []));
+        var (code, _, err) = ProcessRunner.Run(Cli, Args(row, fx.Valid, fx.Dir, []));
         Assert.True(code == 0, err);
         Assert.False(File.Exists(stale));
         Assert.Contains($"note: removed {stale}, an unfinished output left by an interrupted run", err);

@@ -38,8 +38,37 @@ public sealed record Placeholder(string Name, Slot Slot, string? HeaderOnly = nu
 /// <param name="Placeholders">The placeholders that are paths the harness varies.</param>
 /// <param name="Stdin">Standard input for verbs that read it.</param>
 /// <param name="Runs">Whether the row with every placeholder valid succeeds (false where the fixture holds no real input of that kind).</param>
-public sealed record VerbRow(string Name, string[] Args, Placeholder[] Placeholders, string Stdin = "", bool Runs = true)
+/// <param name="Files">
+/// Files whose text names other paths (a training or export YAML): placeholder → text with <c>{name}</c> placeholders.
+/// The harness writes the file with the same paths as the arguments, so a bad output_dir inside a YAML is tried too.
+/// </param>
+public sealed record VerbRow(string Name, string[] Args, Placeholder[] Placeholders, string Stdin = "", bool Runs = true, IReadOnlyDictionary<string, string>? Files = null)
 {
+    /// <summary>
+    /// The arguments with every <c>{name}</c> (whole argument or inside one, e.g. <c>output_dir={out}</c>) replaced by
+    /// <paramref name="fill"/>; files of <see cref="Files"/> are written under <paramref name="dir"/> first, unless
+    /// <paramref name="fill"/> gives a path of its own for them (the bad path under test).
+    /// </summary>
+    public string[] Fill(Func<string, string> fill, string dir)
+    {
+        string Resolve(string name)
+        {
+            if (Files is not null && Files.TryGetValue(name, out var text))
+            {
+                var valid = Path.Combine(dir, "valid-" + name);
+                var given = fill(name);
+                if (given != valid) return given;
+                File.WriteAllText(valid, Substitute(text, Resolve), new UTF8Encoding(false));
+                return valid;
+            }
+            return fill(name);
+        }
+        return Args.Select(a => Substitute(a, Resolve)).ToArray();
+    }
+
+    private static string Substitute(string text, Func<string, string> resolve) =>
+        System.Text.RegularExpressions.Regex.Replace(text, @"\{([a-z0-9-]+)\}", m => resolve(m.Groups[1].Value));
+
     /// <inheritdoc />
     public override string ToString() => Name;
 }
@@ -89,7 +118,45 @@ public static class VerbTable
             [new("model", Slot.InputFolder)]),
         new("plot", ["plot", "{run}", "--out", "{out}"], [new("run", Slot.InputFolder), new("out", Slot.OutputFolder, MayExist: true)]),
         new("demo", ["demo", "--out", "{out}"], [new("out", Slot.OutputFolder, MayExist: true)]),
+        new("train", ["train", "{trainyaml}", "--cache-dir", "{cache}"],
+            [new("trainyaml", Slot.InputFile), new("sftdata", Slot.InputFile), new("chatmodel", Slot.InputFolder), new("trainout", Slot.OutputFolder), new("cache", Slot.OutputFolder, MayExist: true)],
+            Files: new Dictionary<string, string> { ["trainyaml"] = TrainYaml }),
+        new("infer", ["infer", "--model", "{chatmodel}", "--data", "{sftdata}", "--output", "{outfile}", "--max-new-tokens", "2", "--labels", "Yes,No"],
+            [new("chatmodel", Slot.InputFolder), new("sftdata", Slot.InputFile), new("outfile", Slot.OutputFile)]),
+        new("eval", ["eval", "--predictions", "{preds}", "--bootstrap", "0", "--out", "{outfile}"],
+            [new("preds", Slot.InputFile), new("outfile", Slot.OutputFile)]),
+        new("eval --compare", ["eval", "--compare", "{evaljson}", "{evaljson}"], [new("evaljson", Slot.InputFile)]),
+        new("baselines", ["baselines", "--prepared", "{prepared}", "--bootstrap", "0", "--mf-epochs", "1", "--mf-factors", "2", "--out", "{outfile}"],
+            [new("prepared", Slot.InputFolder), new("outfile", Slot.OutputFile)]),
+        new("report", ["report", "{run}", "--out", "{out}", "--eval", "{evaljson}"],
+            [new("run", Slot.InputFolder), new("out", Slot.OutputFolder, MayExist: true), new("evaljson", Slot.InputFile)]),
+        new("sanity", ["sanity", "--checkpoints", "{chatmodel}", "--rules", "{rules}", "--out", "{out}", "--max-new-tokens", "2"],
+            [new("chatmodel", Slot.InputFolder), new("rules", Slot.InputFile), new("out", Slot.OutputFolder, MayExist: true)]),
+        new("generate-data", ["generate-data", "--model", "{chatmodel}", "--instructions", "{instructions}", "--out", "{outfile}", "--max-new-tokens", "2", "--rejects", "{rejects}"],
+            [new("chatmodel", Slot.InputFolder), new("instructions", Slot.InputFile), new("outfile", Slot.OutputFile), new("rejects", Slot.OutputFile)]),
+        new("extract-answer", ["extract-answer", "--labels", "Yes,No", "--input", "{preds}", "--output", "{outfile}"],
+            [new("preds", Slot.InputFile), new("outfile", Slot.OutputFile)]),
+        new("chat", ["chat", "--model", "{chatmodel}", "--max-new-tokens", "2"], [new("chatmodel", Slot.InputFolder)], "hello\n"),
+        new("export", ["export", "{exportyaml}"],
+            [new("exportyaml", Slot.InputFile), new("chatmodel", Slot.InputFolder), new("exportdir", Slot.OutputFolder)],
+            Files: new Dictionary<string, string> { ["exportyaml"] = "model_name_or_path: {chatmodel}\nexport_dir: {exportdir}\n" }),
     ];
+
+    /// <summary>A one-step LoRA training configuration over the chat model and the SFT records.</summary>
+    private const string TrainYaml = """
+        model_name_or_path: {chatmodel}
+        stage: sft
+        finetuning_type: lora
+        lora_rank: 2
+        dataset: {sftdata}
+        template: qwen
+        cutoff_len: 64
+        output_dir: {trainout}
+        per_device_train_batch_size: 2
+        max_steps: 1
+        save_steps: 1
+        logging_steps: 1
+        """;
 
     /// <summary>The row called <paramref name="name"/>.</summary>
     public static VerbRow Row(string name) => Rows.Single(r => r.Name == name);
@@ -120,14 +187,25 @@ public sealed class VerbFixture : IDisposable
             "prompts" => Write("prompts.jsonl", "{\"ids\": [1, 2]}\n"),
             "model" => Model(),
             "adapter" => Folder("adapter-missing-files"),
+            "chatmodel" => ChatModel(),
+            "sftdata" => Write("sft.jsonl", string.Concat(Enumerable.Range(0, 4).Select(i => $"{{\"instruction\": \"Is {i} even?\", \"input\": \"\", \"output\": \"{(i % 2 == 0 ? "Yes" : "No")}\"}}\n"))),
+            "preds" => Write("predictions.jsonl", string.Concat(Enumerable.Range(0, 6).Select(i => $"{{\"index\": {i}, \"output\": \"{(i % 3 == 0 ? "No" : "Yes")}\", \"answer\": \"{(i % 3 == 0 ? "No" : "Yes")}\", \"label\": \"{(i % 2 == 0 ? "Yes" : "No")}\"}}\n"))),
+            "evaljson" => EvalJson(),
+            "prepared" => Prepared(),
+            "rules" => Write("rules.yaml", "phrases:\n  greeting:\n    - \"hello\"\ngroups:\n  - name: everyday\n    weight: 1\n    prompts:\n      - \"Say hi.\"\n    checks:\n      - max_words: 100\n"),
+            "instructions" => Write("instructions.txt", "Write a short greeting.\nName a colour.\n"),
             "run" => Run(),
             "ckpt" => Write("model.bin", "not a llama2.c checkpoint"),
             "tokbin" => Write("tok.bin", "not a llama2.c tokenizer"),
+            _ when IsFileOfText(name) => _dir.File("valid-" + name),
             _ => _dir.File("new-" + name),
         };
         _made[name] = p;
         return p;
     }
+
+    // Files a row writes itself from a text with placeholders (VerbRow.Files).
+    private static bool IsFileOfText(string name) => VerbTable.Rows.Any(r => r.Files?.ContainsKey(name) == true);
 
     private string Write(string file, string text)
     {
@@ -142,6 +220,35 @@ public sealed class VerbFixture : IDisposable
     {
         var path = _dir.File("model");
         var (code, _, err) = TinyModelFiles.Cli(TinyModelFiles.InitArgs("qwen3", Valid("tok"), path));
+        Assert.True(code == 0, err);
+        return path;
+    }
+
+    // A tiny Qwen3 with a byte-level tokenizer and a ChatML chat_template, so every chat-prompted verb runs on it.
+    private string ChatModel()
+    {
+        var path = _dir.File("chatmodel");
+        SharpTune.Tests.Training.TrainCommandTests.TinyModel(path, "7");
+        File.WriteAllText(Path.Combine(path, "tokenizer_config.json"), """
+            {"eos_token": "<|im_end|>", "pad_token": "<|endoftext|>", "model_max_length": 4096,
+             "chat_template": "{% for m in messages %}<|im_start|>{{ m.role }}\n{{ m.content }}<|im_end|>\n{% endfor %}{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}"}
+            """, new UTF8Encoding(false));
+        return path;
+    }
+
+    private string EvalJson()
+    {
+        var path = _dir.File("eval.json");
+        var (code, _, err) = TinyModelFiles.Cli("eval", "--predictions", Valid("preds"), "--bootstrap", "0", "--out", path);
+        Assert.True(code == 0, err);
+        return path;
+    }
+
+    private string Prepared()
+    {
+        var path = _dir.File("prepared");
+        var (code, _, err) = TinyModelFiles.Cli("prepare", "movielens", "--ratings", Valid("ratings"), "--movies", Valid("movies"), "--out", path,
+            "--history-len", "2", "--eval-size", "0", "--test-ratio", "0.34", "--val-ratio", "0");
         Assert.True(code == 0, err);
         return path;
     }
