@@ -91,7 +91,7 @@ public sealed class CliApp
         static string Names(IReadOnlyList<string> paths) =>
             string.Join(", ", paths.Take(4).Select(p => p)) + (paths.Count > 4 ? $", … ({paths.Count} in all)" : "");
         var gone = removed.Count == 0 ? "no unfinished output to remove" : $"removed {removed.Count} unfinished output(s): {Names(removed)}";
-        var stay = kept.Count == 0 ? "no output was completed, nothing kept" : $"kept {kept.Count} completed output(s): {Names(kept)}";
+        var stay = kept.Count == 0 ? "no output was completed, nothing kept" : $"kept {kept.Count} output(s): {Names(kept)}";
         return $"interrupted ({signal}): {gone}; {stay}";
     }
 

@@ -16,6 +16,7 @@ public static class TemporaryOutputs
     private static readonly Lock Gate = new();
     private static readonly HashSet<string> Live = new(StringComparer.Ordinal);
     private static readonly List<string> Committed = [];
+    private static readonly HashSet<string> Resumables = new(StringComparer.Ordinal);
     private static bool _abandoned;
 
     // Test hook (docs/cli.md, interruption harness): a pause before each commit, so that a signal reliably arrives while
@@ -77,6 +78,21 @@ public static class TemporaryOutputs
     /// <summary><see cref="Commit(IReadOnlyList{string}, IReadOnlyList{string}, Action)"/> for one output.</summary>
     public static void Commit(string temporary, string final, Action rename) => Commit([temporary], [final], rename);
 
+    /// <summary>
+    /// Registers a partial output that an interrupt keeps on purpose, because rerunning the same command resumes
+    /// from it (infer's <c>OUTPUT.partial</c>): <see cref="AbandonAll"/> lists it as kept, marked resumable.
+    /// </summary>
+    public static void KeepResumable(string path)
+    {
+        lock (Gate) Resumables.Add(Path.GetFullPath(path));
+    }
+
+    /// <summary>Forgets a path of <see cref="KeepResumable"/> (it became the final output, or was removed).</summary>
+    public static void ForgetResumable(string path)
+    {
+        lock (Gate) Resumables.Remove(Path.GetFullPath(path));
+    }
+
     /// <summary>Deletes a temporary (file or folder) after a failure and forgets it.</summary>
     public static void Discard(string temporary)
     {
@@ -108,7 +124,9 @@ public static class TemporaryOutputs
                 Thread.Sleep(10);
             }
             Live.Clear();
-            return (removed, Committed.ToList());
+            var kept = Committed.ToList();
+            kept.AddRange(Resumables.Where(File.Exists).Select(p => $"{p} (partial; rerun the same command to resume)"));
+            return (removed, kept);
         }
     }
 

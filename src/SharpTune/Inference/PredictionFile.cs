@@ -73,6 +73,8 @@ public sealed class PredictionFile : IDisposable
             written = CheckLines(partial, total);
         }
         var stream = new FileStream(partial, FileMode.Append, FileAccess.Write, FileShare.Read);
+        // An interrupt keeps the partial file (the next run resumes from it) and says so.
+        TemporaryOutputs.KeepResumable(partial);
         return new PredictionFile(output, partial, written, stream);
     }
 
@@ -94,6 +96,7 @@ public sealed class PredictionFile : IDisposable
         _stream.Dispose();
         _stream = null;
         File.Move(_partial, _output, overwrite: true);
+        TemporaryOutputs.ForgetResumable(_partial);
     }
 
     // A line without its "\n" was being written when the run stopped: it is not a record yet.

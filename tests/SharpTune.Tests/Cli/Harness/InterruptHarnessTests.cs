@@ -12,8 +12,12 @@ namespace SharpTune.Tests.Cli.Harness;
 public class InterruptHarnessTests
 {
 
-    /// <summary>A verb row of <see cref="VerbTable"/>, the output placeholder to watch, and extra arguments making the output large.</summary>
-    public sealed record InterruptRow(string Row, string Output, string[] Overrides);
+    /// <summary>
+    /// A verb row of <see cref="VerbTable"/>, the output placeholder to watch, and extra arguments making the output
+    /// large. <paramref name="Watch"/>: signal once a name containing it exists (default: a temporary, with every commit
+    /// held back); a verb that keeps something on purpose names it in <paramref name="Kept"/> and runs without the delay.
+    /// </summary>
+    public sealed record InterruptRow(string Row, string Output, string[] Overrides, string? Watch = null, string? Kept = null, Func<string[], string[]>? Rerun = null);
 
     private static readonly InterruptRow[] Rows =
     [
@@ -22,6 +26,14 @@ public class InterruptHarnessTests
         new("preprocess", "cache", []),
         new("tokenizer train", "out", []),
         new("prepare synthetic-movielens", "out", ["--users", "2000"]),
+        new("generate-data", "outfile", []),
+        new("export", "exportdir", []),
+        // infer keeps OUTPUT.partial: the rerun resumes from it.
+        new("infer", "outfile", ["--data", "{bigsft}", "--max-new-tokens", "64", "--batch-size", "1"], Watch: ".partial", Kept: ".partial (partial; rerun the same command to resume)"),
+        // train finishes the step and keeps a checkpoint (its own handler, its own line); many steps so the signal
+        // lands mid-run (key=value overrides, appended), and the rerun resumes for a few steps only.
+        new("train", "trainout", ["max_steps=100000", "save_steps=100000"], Watch: "trainer_log.jsonl", Kept: "checkpoint-",
+            Rerun: args => [.. args.Select(a => a == "max_steps=100000" ? "max_steps=4" : a), "resume_from_checkpoint=true"]),
     ];
 
     /// <summary>Row names.</summary>
@@ -37,11 +49,12 @@ public class InterruptHarnessTests
     private static string[] Args(VerbRow row, Func<string, string> fill, string dir, string[] overrides)
     {
         var args = row.Fill(fill, dir).ToList();
+        string Value(string v) => v.StartsWith('{') && v.EndsWith('}') ? fill(v[1..^1]) : v;
         for (int i = 0; i + 1 < overrides.Length; i += 2)
         {
             int at = args.IndexOf(overrides[i]);
-            if (at >= 0) args[at + 1] = overrides[i + 1];
-            else args.AddRange([overrides[i], overrides[i + 1]]);
+            if (at >= 0) args[at + 1] = Value(overrides[i + 1]);
+            else args.AddRange([overrides[i], Value(overrides[i + 1])]);
         }
         return [.. args];
     }
@@ -61,16 +74,29 @@ public class InterruptHarnessTests
         var outPath = fx.Valid(ir.Output);
         var watch = Path.GetDirectoryName(Path.GetFullPath(outPath))!;
         var script = Path.Combine(TestEnvironment.RepoRoot, "tests", "oracles", "python", "interrupt_cli.py");
-        var (code, stdout, driverErr) = ProcessRunner.Run("python3", [script, Cli, watch, signalName, .. Args(row, fx.Valid, fx.Dir, ir.Overrides)], stdin: row.Stdin);
+        var env = new Dictionary<string, string>();
+        if (ir.Watch is not null) { env["INTERRUPT_WATCH"] = ir.Watch; env["INTERRUPT_COMMIT_DELAY_MS"] = "0"; }
+        var args = Args(row, fx.Valid, fx.Dir, ir.Overrides);
+        var (code, stdout, driverErr) = ProcessRunner.Run("python3", [script, Cli, watch, signalName, .. args], stdin: row.Stdin, env: env);
         Assert.True(code == 0, driverErr);
         var r = System.Text.Json.JsonDocument.Parse(stdout).RootElement;
         var err = r.GetProperty("stderr").GetString()!;
-        Assert.True(r.GetProperty("seen").GetArrayLength() > 0, $"{rowName}: no temporary appeared before the signal: {err}");
+        Assert.True(r.GetProperty("seen").GetArrayLength() > 0, $"{rowName}: no {ir.Watch ?? "temporary"} appeared before the signal: {err}");
         Assert.True(expectedCode == r.GetProperty("rc").GetInt32(), $"{rowName}: exit {r.GetProperty("rc")}, stderr:\n{err}");
         var last = err.TrimEnd('\n').Split('\n')[^1];
+        Assert.Equal(0, r.GetProperty("left").GetArrayLength());
+        if (ir.Kept is not null)
+        {
+            // What the verb keeps on purpose is named, and is usable: the same command resumes and completes.
+            Assert.StartsWith("interrupted", last);
+            Assert.Contains("kept ", last);
+            Assert.Contains(ir.Kept, last);
+            var (again, _, againErr) = ProcessRunner.Run(Cli, ir.Rerun?.Invoke(args) ?? args);
+            Assert.True(again == 0, $"{rowName}: the rerun after the interrupt failed: {againErr}");
+            return;
+        }
         Assert.StartsWith($"interrupted ({signalName}): removed ", last);
         Assert.Contains("kept", last);
-        Assert.Equal(0, r.GetProperty("left").GetArrayLength());
         // No final output appeared: the commit was held back, so no complete file exists in the output folder.
         if (ir.Output == "out" && Directory.Exists(outPath))
             Assert.DoesNotContain(Directory.EnumerateFiles(outPath), f => f.EndsWith(".json", StringComparison.Ordinal) || f.EndsWith(".safetensors", StringComparison.Ordinal));

@@ -189,6 +189,7 @@ public sealed class VerbFixture : IDisposable
             "adapter" => Folder("adapter-missing-files"),
             "chatmodel" => ChatModel(),
             "sftdata" => Write("sft.jsonl", string.Concat(Enumerable.Range(0, 4).Select(i => $"{{\"instruction\": \"Is {i} even?\", \"input\": \"\", \"output\": \"{(i % 2 == 0 ? "Yes" : "No")}\"}}\n"))),
+            "bigsft" => Write("big-sft.jsonl", string.Concat(Enumerable.Range(0, 400).Select(i => $"{{\"instruction\": \"Is {i} even?\", \"input\": \"\", \"output\": \"{(i % 2 == 0 ? "Yes" : "No")}\"}}\n"))),
             "preds" => Write("predictions.jsonl", string.Concat(Enumerable.Range(0, 6).Select(i => $"{{\"index\": {i}, \"output\": \"{(i % 3 == 0 ? "No" : "Yes")}\", \"answer\": \"{(i % 3 == 0 ? "No" : "Yes")}\", \"label\": \"{(i % 2 == 0 ? "Yes" : "No")}\"}}\n"))),
             "evaljson" => EvalJson(),
             "prepared" => Prepared(),
