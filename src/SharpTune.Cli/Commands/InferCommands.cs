@@ -17,7 +17,8 @@ internal static class InferCommands
 {
     public static IEnumerable<CliCommand> Create(Func<string, IModelFolder> openFolder) => [Infer(openFolder), Chat(openFolder), Export()];
 
-    private static CliCommand PromptOptions(this CliCommand c) => c
+    // maxNewTokens: infer answers labels (16), chat replies in prose (512).
+    private static CliCommand PromptOptions(this CliCommand c, int maxNewTokens) => c
         .Option("adapter", "A PEFT LoRA adapter folder applied to the model.", "DIR")
         .Option("run", "A train output folder, checkpoint or preprocessing cache entry: its prompt_settings.json (and its adapter, if it holds one).", "DIR")
         .Option("template", "Chat template (built-in name or .jinja); with --run only as prompt drift.", "NAME|PATH")
@@ -26,7 +27,7 @@ internal static class InferCommands
         .Option("think-block", "Where Qwen3's empty think block belongs: prompt or answer.", "prompt|answer")
         .Option("template-kwarg", "Extra template variable KEY=JSON (repeatable).", "K=V", repeatable: true)
         .Flag("allow-prompt-drift", "Let prompt flags override the run's saved prompt settings (the differences are printed).")
-        .Option("max-new-tokens", "Most tokens to generate per record.", "N", "16")
+        .Option("max-new-tokens", "Most tokens to generate per record (per reply in chat).", "N", maxNewTokens.ToString(CultureInfo.InvariantCulture))
         .Option("temperature", "Sampling temperature; 0 = greedy.", "T", "0")
         .Option("top-k", "Sample from the k most likely tokens (0 = all).", "K", "0")
         .Option("top-p", "Nucleus sampling probability mass (1 = off).", "P", "1")
@@ -54,7 +55,7 @@ internal static class InferCommands
             .Option("dataset-info", "A dataset_info.json: read the records of its entry --dataset as training read them (LLaMA-Factory's columns and one-newline Alpaca join).", "FILE")
             .Option("dataset", "The entry of --dataset-info to infer for.", "NAME")
             .Option("output", "Predictions JSONL (resumable; OUTPUT.partial while running, OUTPUT.infer.json records the settings).", "FILE", required: true)
-            .PromptOptions()
+            .PromptOptions(maxNewTokens: 16)
             .Option("labels", "Label set, comma-separated (e.g. Yes,No): answers are extracted to it.", "LIST")
             .Option("positive", "The label whose probability is p (default: the first label).", "LABEL")
             .Flag("score", "Score the labels teacher-forced instead of generating (needs --labels).")
@@ -153,7 +154,7 @@ internal static class InferCommands
         }
             .Option("model", "Model folder.", "DIR", required: true)
             .Option("system", "System prompt (default: the run's default_system, else the template's).", "TEXT")
-            .PromptOptions()
+            .PromptOptions(maxNewTokens: 512)
             .Option("context", "Most tokens of a conversation (prompt + reply).", "N", "4096")
             .Handle(a => RunChat(a, openFolder));
 
@@ -161,7 +162,6 @@ internal static class InferCommands
     {
         var (prompt, adapterPath) = ResolvePrompt(a);
         var options = Generation(a);
-        if (!a.Has("max-new-tokens")) options = options with { MaxNewTokens = 512 };
         options.Validate();
         string dir = a.RequiredString("model");
         if (!Directory.Exists(dir)) throw new UserException($"--model: folder not found: {dir}");

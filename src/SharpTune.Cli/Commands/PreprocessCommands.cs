@@ -17,22 +17,27 @@ internal static class PreprocessCommands
 {
     public static IEnumerable<CliCommand> Create() => [Preprocess(), Stats(), InspectMasking()];
 
+    // The library's defaults, shown in --help: the binder applies the same ones when a flag is absent.
+    private static readonly PreprocessOptions Defaults = new();
+
+    private static string Word(bool b) => b ? "true" : "false";
+
     private static CliCommand WithCommonOptions(this CliCommand c) => c
         .Option("data", "Dataset: JSON array or JSONL of Alpaca, messages, ShareGPT, prompt/completion, input_text/full_text or text records (format detected from the keys).", "FILE")
         .Option("dataset-info", "A dataset description file (LLaMA-Factory dataset_info.json style) instead of --data.", "FILE")
         .Option("dataset", "The entry of --dataset-info to use.", "NAME")
         .Option("tokenizer", "Tokenizer or model folder (tokenizer.json, tokenizer_config.json).", "DIR", required: true)
         .Option("template", "Chat template: built-in name (chatml, qwen3, llama3, llama2, mistral, completion) or .jinja file; default: the folder's chat_template.", "NAME|PATH")
-        .Option("cutoff-len", "Maximum tokens per sample.", "N", "1024")
-        .Option("truncation", "Over-length samples: left (drop from the start), history (drop oldest history items, then left), drop, error.", "MODE", "left")
+        .Option("cutoff-len", "Maximum tokens per sample.", "N", Defaults.CutoffLen.ToString(CultureInfo.InvariantCulture))
+        .Option("truncation", "Over-length samples: left (drop from the start), history (drop oldest history items, then left), drop, error.", "MODE", Defaults.Truncation.ToString().ToLowerInvariant())
         .Flag("train-on-prompt", "Supervise every token, the prompt included.")
         .Flag("mask-history", "Supervise only the last assistant turn.")
-        .Option("train-on-eot", "Supervise the end-of-turn token after each answer.", "true|false", "true")
-        .Option("think-block", "Qwen3's empty think block belongs to the prompt or the answer.", "prompt|answer", "prompt")
+        .Option("train-on-eot", "Supervise the end-of-turn token after each answer.", "true|false", Word(Defaults.Prompt.TrainOnEot))
+        .Option("think-block", "Qwen3's empty think block belongs to the prompt or the answer.", "prompt|answer", Defaults.Prompt.ThinkBlock.ToString().ToLowerInvariant())
         .Option("enable-thinking", "LLaMA-Factory's name for the think-block placement: false = --think-block prompt, true = answer.", "true|false")
         .Flag("allow-render-mismatch", "Count and report render-parity mismatches instead of failing.")
         .Option("default-system", "System prompt for records without one (identical in training and inference).", "TEXT")
-        .Option("completion-eos", "Append a supervised EOS to completion and text records.", "true|false", "true")
+        .Option("completion-eos", "Append a supervised EOS to completion and text records.", "true|false", Word(Defaults.Prompt.CompletionEos))
         .Option("template-kwarg", "Extra template variable KEY=JSON (repeatable), e.g. enable_thinking=false.", "KEY=VALUE", repeatable: true);
 
     private static CliCommand Preprocess() =>
@@ -76,7 +81,7 @@ internal static class PreprocessCommands
     private static CliCommand Stats() =>
         new CliCommand("stats", "Token length statistics of exactly the rendered training samples.")
         {
-            Description = "Lengths are measured on the full training render before truncation; over_cutoff counts samples longer than --cutoff-len (its default, 1024, when not given, as in preprocess).",
+            Description = "Lengths are measured on the full training render before truncation; over_cutoff counts samples longer than --cutoff-len (its default when not given, as in preprocess).",
         }
             .WithCommonOptions()
             .Option("show-examples", "Print N samples with supervised tokens highlighted.", "N", "0")

@@ -136,7 +136,7 @@ public static class VerbTable
             [new("chatmodel", Slot.InputFolder), new("instructions", Slot.InputFile), new("outfile", Slot.OutputFile), new("rejects", Slot.OutputFile)]),
         new("extract-answer", ["extract-answer", "--labels", "Yes,No", "--input", "{preds}", "--output", "{outfile}"],
             [new("preds", Slot.InputFile), new("outfile", Slot.OutputFile)]),
-        new("chat", ["chat", "--model", "{chatmodel}", "--max-new-tokens", "2"], [new("chatmodel", Slot.InputFolder)], "hello\n"),
+        new("chat", ["chat", "--model", "{chatmodel}"], [new("chatmodel", Slot.InputFolder)], "hello\n"),
         new("export", ["export", "{exportyaml}"],
             [new("exportyaml", Slot.InputFile), new("chatmodel", Slot.InputFolder), new("exportdir", Slot.OutputFolder)],
             Files: new Dictionary<string, string> { ["exportyaml"] = "model_name_or_path: {chatmodel}\nexport_dir: {exportdir}\n" }),
