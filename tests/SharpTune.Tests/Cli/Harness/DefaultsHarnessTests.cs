@@ -131,7 +131,7 @@ public sealed partial class DefaultsHarnessTests
         var verbPaths = LeafPaths(Root, "").ToList();
         var found = new List<DocumentedDefault>();
         string[] section = [];
-        bool code = false;
+        bool code = false, defaultColumn = false;
         for (int i = 0; i < lines.Length; i++)
         {
             var line = lines[i];
@@ -142,10 +142,13 @@ public sealed partial class DefaultsHarnessTests
                 section = named is not null ? [named] : SectionVerbs.TryGetValue(line.Trim(), out var v) ? v : [];
                 continue;
             }
+            // Tables with a "default" column: | `--opt` | VALUE | meaning |
+            if (line.StartsWith("| option | default |", StringComparison.Ordinal)) defaultColumn = true;
+            else if (!line.StartsWith('|')) defaultColumn = false;
             string[] verbs = section;
             if (line.StartsWith("| `sharptune ", StringComparison.Ordinal) && Longest(verbPaths, line[13..]) is { } rowVerb) verbs = [rowVerb];
             if (verbs.Length == 0) continue;
-            var patterns = code ? [UsageDefault()] : new[] { ParenDefault(), BareDefault() };
+            var patterns = code ? [UsageDefault()] : defaultColumn ? [ColumnDefault()] : new[] { ParenDefault(), BareDefault() };
             foreach (var p in patterns)
                 foreach (Match m in p.Matches(line))
                 {
@@ -170,7 +173,12 @@ public sealed partial class DefaultsHarnessTests
             foreach (var (verb, spec) in specs)
             {
                 compared++;
-                if (spec!.Default is null)
+                if (spec!.IsFlag || d.Value is "none" or "off" or "")
+                {
+                    // A flag is off unless given; "none" is no value.
+                    if (spec.Default is not null && !spec.IsFlag) problems.Add($"README.md:{d.Line}: {verb} --{d.Option}: README says {d.Value}, --help says {spec.Default}");
+                }
+                else if (spec.Default is null)
                 {
                     // A default README gives as a plain value must be the spec's; a described one ("the run's") is the code's to compute.
                     if (PlainValue().IsMatch(d.Value)) problems.Add($"README.md:{d.Line}: {verb} --{d.Option}: README says {d.Value}, --help states no default");
@@ -220,6 +228,10 @@ public sealed partial class DefaultsHarnessTests
     // `--opt N` (64): a bare value in parentheses right after the option.
     [GeneratedRegex(@"`--(?<opt>[a-z0-9-]+) [^`]+`\s*\((?<val>[0-9][0-9.e-]*|`[^`]+`)\)")]
     private static partial Regex BareDefault();
+
+    // A table row under "| option | default |".
+    [GeneratedRegex(@"^\| `--(?<opt>[a-z0-9-]+)[^`]*` \| (?<val>[^|]*?) \|")]
+    private static partial Regex ColumnDefault();
 
     // A usage block's [--opt 15]: a number shown as the option's value.
     [GeneratedRegex(@"\[--(?<opt>[a-z0-9-]+) (?<val>[0-9][0-9.]*)\]")]
