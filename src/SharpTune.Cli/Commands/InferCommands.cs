@@ -170,6 +170,9 @@ internal static class InferCommands
         var builder = BatchInference.Builder(folder, prompt);
         options = options with { EosTokenIds = BatchInference.StopIds(folder, builder, tokenizer, options.EosTokenIds) };
         int context = Math.Min(a.Int("context", 2), Math.Max(2, folder.Config.MaxPositionEmbeddings));
+        // A conversation never runs past the model's trained length: a larger --context is capped, and said so.
+        if (a.Has("context") && a.Int("context", 2) > context)
+            a.Error.WriteLine($"warning: --context {a.Int("context", 2)} is past the model's max_position_embeddings {folder.Config.MaxPositionEmbeddings} (config.json); conversations are limited to {context} tokens");
         var adapter = adapterPath is null ? null : PeftAdapter.Load(adapterPath, folder.Config);
         using var backend = ComputeBackends.Create();
         using var weights = DecoderWeights.Load(folder.Config, folder.Weights, backend, Storage(a), maxPositions: context);

@@ -122,6 +122,24 @@ public sealed class UserErrorTextTests
         Assert.Equal("utf-8", MoviesEncoding(dir.File("b")));
     }
 
+    [Fact]
+    public void ChatSaysWhenItCapsContextAtMaxPositionEmbeddings()
+    {
+        using var dir = TestEnvironment.TempDir();
+        var model = Model(dir);
+        int max = SharpTune.Models.ModelConfigJson.Load(model).MaxPositionEmbeddings;
+        var o = new StringWriter();
+        var e = new StringWriter();
+        string[] args = ["chat", "--model", model, "--template", "chatml", "--max-new-tokens", "1", "--context", $"{max + 1}"];
+        int code = new CliApp(SharpTune.Cli.CommandTree.Root()).Run(args, o, e, new StringReader("abc\n"));
+        Assert.True(code == 0, e.ToString());
+        Assert.Contains($"warning: --context {max + 1} is past the model's max_position_embeddings {max} (config.json); conversations are limited to {max} tokens", e.ToString());
+        e = new StringWriter();
+        code = new CliApp(SharpTune.Cli.CommandTree.Root()).Run([.. args[..^1], $"{max}"], new StringWriter(), e, new StringReader("abc\n"));
+        Assert.True(code == 0, e.ToString());
+        Assert.DoesNotContain("warning:", e.ToString());
+    }
+
     private static string MoviesEncoding(string outDir) =>
         JsonDocument.Parse(File.ReadAllText(Path.Combine(outDir, "summary.json"))).RootElement.GetProperty("inputs").GetProperty("movies").GetProperty("encoding").GetString()!;
 
