@@ -117,7 +117,7 @@ public static class VerbTable
         new("bench train-step", ["bench", "train-step", "--model", "{model}", "--steps", "1", "--warmup", "0", "--batch", "1", "--seq", "4", "--supervised", "1"],
             [new("model", Slot.InputFolder)]),
         new("plot", ["plot", "{run}", "--out", "{out}"], [new("run", Slot.InputFolder), new("out", Slot.OutputFolder, MayExist: true)]),
-        new("demo", ["demo", "--out", "{out}"], [new("out", Slot.OutputFolder, MayExist: true)]),
+        new("demo", ["demo", "--quick", "--out", "{out}"], [new("out", Slot.OutputFolder, MayExist: true)]),
         new("train", ["train", "{trainyaml}", "--cache-dir", "{cache}"],
             [new("trainyaml", Slot.InputFile), new("sftdata", Slot.InputFile), new("chatmodel", Slot.InputFolder), new("trainout", Slot.OutputFolder), new("cache", Slot.OutputFolder, MayExist: true)],
             Files: new Dictionary<string, string> { ["trainyaml"] = TrainYaml }),
