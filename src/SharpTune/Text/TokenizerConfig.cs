@@ -20,6 +20,9 @@ public sealed class TokenizerConfig
     /// <summary><c>unk_token</c> content, or null.</summary>
     public string? UnkToken { get; init; }
 
+    /// <summary><c>tokenizer_class</c> (e.g. <c>LlamaTokenizerFast</c>, <c>Qwen2Tokenizer</c>), or null when the file does not say.</summary>
+    public string? TokenizerClass { get; init; }
+
     /// <summary><c>add_bos_token</c>, or null when the file does not say.</summary>
     public bool? AddBosToken { get; init; }
 
@@ -65,6 +68,7 @@ public sealed class TokenizerConfig
                 EosToken = TokenContent(root, "eos_token", source),
                 PadToken = TokenContent(root, "pad_token", source),
                 UnkToken = TokenContent(root, "unk_token", source),
+                TokenizerClass = root.TryGetProperty("tokenizer_class", out var tc) && tc.ValueKind == JsonValueKind.String ? tc.GetString() : null,
                 AddBosToken = OptionalBool(root, "add_bos_token", source),
                 AddEosToken = OptionalBool(root, "add_eos_token", source),
                 ModelMaxLength = root.TryGetProperty("model_max_length", out var m) && m.ValueKind == JsonValueKind.Number ? m.GetDouble() : null,

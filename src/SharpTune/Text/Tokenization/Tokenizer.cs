@@ -10,7 +10,7 @@ public sealed class Tokenizer
     private readonly BpeModel _model;
     private readonly INormalizer? _normalizer;
     private readonly IPreTokenizer? _preTokenizer;
-    private readonly IPostProcessor? _postProcessor;
+    private IPostProcessor? _postProcessor;
     private readonly IDecoder? _decoder;
     private readonly bool _byteLevel;
     private readonly AddedTokenMatcher _originalMatcher;
@@ -41,7 +41,12 @@ public sealed class Tokenizer
         MaxId = Math.Max(model.MaxId, addedTokens.Count == 0 ? -1 : addedTokens.Max(t => t.Id));
     }
 
-    /// <summary>Loads a tokenizer.json (and, when it sits beside it, tokenizer_config.json into <see cref="Config"/>).</summary>
+    /// <summary>
+    /// Loads a tokenizer.json (and, when it sits beside it, tokenizer_config.json into <see cref="Config"/>). As in
+    /// transformers, a Llama- or Gemma-class tokenizer_config.json decides the special tokens added around a text:
+    /// its <c>add_bos_token</c> (default true) and <c>add_eos_token</c> (default false) replace tokenizer.json's
+    /// post-processor (see <see cref="TransformersPostProcessor"/>).
+    /// </summary>
     public static Tokenizer Load(string path) => TokenizerJsonLoader.Load(path);
 
     /// <summary>Parses tokenizer.json content; <paramref name="source"/> names it in errors.</summary>
@@ -70,6 +75,9 @@ public sealed class Tokenizer
 
     /// <summary>How many special tokens the post-processor adds to one sequence when asked to.</summary>
     public int SpecialTokensAdded => _postProcessor?.AddedTokenCount ?? 0;
+
+    // The transformers layer (tokenizer_config.json) may rebuild the post-processor after tokenizer.json is read.
+    internal void ReplacePostProcessor(IPostProcessor postProcessor) => _postProcessor = postProcessor;
 
     /// <summary>The token string of <paramref name="id"/> (added tokens first, then the model), or null.</summary>
     public string? IdToToken(int id) => _addedById.TryGetValue(id, out var t) ? t.Content : _model.IdToToken(id);

@@ -16,7 +16,11 @@ internal static class TokenizerJsonLoader
         catch (IOException e) { throw new UserException($"{path}: cannot read: {e.Message}"); }
         var tokenizer = Parse(bytes, path);
         var configPath = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(path))!, "tokenizer_config.json");
-        if (File.Exists(configPath)) tokenizer.Config = TokenizerConfig.Load(configPath);
+        if (File.Exists(configPath))
+        {
+            tokenizer.Config = TokenizerConfig.Load(configPath);
+            if (TransformersPostProcessor.For(tokenizer.Config, tokenizer.TokenToId, configPath) is { } post) tokenizer.ReplacePostProcessor(post);
+        }
         return tokenizer;
     }
 
