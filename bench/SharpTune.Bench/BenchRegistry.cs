@@ -11,6 +11,8 @@ internal static class BenchRegistry
         ["gemm"] = GemmBench.Run,
         ["generate"] = GenerateBench.Run,
         ["train-profile"] = TrainProfileBench.Run,
+        ["infer-records"] = InferRecordsBench.Run,
+        ["infer"] = InferBench.Run,
     };
 
     public static int Run(string[] args)

@@ -62,6 +62,7 @@ internal static class InferCommands
             .Flag("save-prompts", "Write each rendered prompt into its line.")
             .Flag("add-special-tokens", "Add the tokenizer's special tokens when encoding (off: as training, the template holds any BOS).")
             .Option("batch-size", "Sequences run together.", "N", "8")
+            .Flag("no-prefix-cache", "Compute every prompt whole (default: a prompt's leading tokens that a prompt already in the KV cache shares are copied, not recomputed).")
             .Handle(a => RunInfer(a, openFolder));
 
     private static (PromptSettings Prompt, string? Adapter) ResolvePrompt(ParsedArgs a)
@@ -123,6 +124,7 @@ internal static class InferCommands
             SavePrompts = a.Bool("save-prompts"),
             AddSpecialTokens = a.Bool("add-special-tokens"),
             BatchSize = a.Int("batch-size", 1),
+            PrefixCache = !a.Bool("no-prefix-cache"),
             Weights = Storage(a),
         };
         string dir = a.RequiredString("model");

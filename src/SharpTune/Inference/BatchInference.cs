@@ -53,6 +53,12 @@ public sealed record InferenceSettings
     /// <summary>Sequences run together.</summary>
     public int BatchSize { get; init; } = 8;
 
+    /// <summary>
+    /// Reuse the keys and values of prompt prefixes already in the KV cache (<see cref="PrefixReuse"/>): a prompt's
+    /// leading tokens that an earlier prompt shares are copied, not computed. Off: every prompt is computed whole.
+    /// </summary>
+    public bool PrefixCache { get; init; } = true;
+
     /// <summary>Weight storage.</summary>
     public WeightStorage Weights { get; init; } = WeightStorage.Auto;
 }
@@ -68,8 +74,11 @@ public sealed record InferenceSettings
 /// <param name="Correct">Answers equal to the reference (this run).</param>
 /// <param name="WithReference">Records with a reference answer and a label set (this run).</param>
 /// <param name="PeakRssMiB">Peak resident memory.</param>
+/// <param name="ReusedPromptTokens">Prompt tokens taken from the prefix cache instead of computed (this run).</param>
+/// <param name="LoadSeconds">Part of <paramref name="Seconds"/> spent loading the weights.</param>
 public sealed record InferenceSummary(int Records, int Resumed, double Seconds, long PromptTokens, long GeneratedTokens,
-    IReadOnlyDictionary<string, int> FinishReasons, int Unparseable, int Correct, int WithReference, double PeakRssMiB)
+    IReadOnlyDictionary<string, int> FinishReasons, int Unparseable, int Correct, int WithReference, double PeakRssMiB,
+    long ReusedPromptTokens = 0, double LoadSeconds = 0)
 {
     /// <summary>Records this run wrote.</summary>
     public int Done => Records - Resumed;
@@ -81,7 +90,8 @@ public sealed record InferenceSummary(int Records, int Resumed, double Seconds, 
         var finish = FinishReasons.Count == 0 ? "" : "; " + string.Join(", ", FinishReasons.OrderBy(k => k.Key).Select(k => $"{k.Value} {k.Key}"));
         var answers = WithReference > 0 ? $"; accuracy {(double)Correct / WithReference:0.000} ({Correct}/{WithReference}), {Unparseable} unparseable" : Unparseable > 0 ? $"; {Unparseable} unparseable" : "";
         return $"infer: {Done} records ({Resumed} already written) in {Seconds:0.00} s: {Done / s:0.0} records/s, {(PromptTokens + GeneratedTokens) / s:0} tokens/s "
-            + $"({PromptTokens} prompt, {GeneratedTokens} generated); peak memory {PeakRssMiB:0} MiB{finish}{answers}";
+            + $"({PromptTokens} prompt{(ReusedPromptTokens > 0 ? $" of which {ReusedPromptTokens} from the prefix cache" : "")}, {GeneratedTokens} generated; "
+            + $"{LoadSeconds:0.00} s loading the weights); peak memory {PeakRssMiB:0} MiB{finish}{answers}";
     }
 }
 
@@ -163,6 +173,8 @@ public static class BatchInference
         var finish = new Dictionary<string, int>();
         long promptTokens = 0, generatedTokens = 0;
         int unparseable = 0, correct = 0, withReference = 0;
+        long reused = 0;
+        double loadSeconds = 0;
         var extractor = labels is null ? null : new AnswerExtractor(labels);
         long t0 = System.Diagnostics.Stopwatch.GetTimestamp();
         if (resumed < items.Count)
@@ -176,7 +188,9 @@ public static class BatchInference
                 context = Enumerable.Range(resumed, items.Count - resumed).Max(i => prompts[i].Length + labelIds[i].Max(l => l.Length));
             }
             int batch = Math.Min(settings.BatchSize, items.Count - resumed);
+            long tLoad = System.Diagnostics.Stopwatch.GetTimestamp();
             using var weights = DecoderWeights.Load(folder.Config, folder.Weights, backend, settings.Weights, maxPositions: context);
+            loadSeconds = System.Diagnostics.Stopwatch.GetElapsedTime(tLoad).TotalSeconds;
             // The adapter runs unmerged over the base weights (no merged copy of the model in memory).
             using var attached = adapter is null ? null : LoraAttachment.Attach(weights, adapter);
             using var model = new DecoderModel(weights, maxTokens: 512, maxLogitRows: Math.Max(batch, 64));
@@ -206,7 +220,7 @@ public static class BatchInference
 
             if (settings.Score)
             {
-                using var scorer = new LabelScorer(model, batch, context);
+                using var scorer = new LabelScorer(model, batch, context, settings.PrefixCache);
                 scorer.Score(Enumerable.Range(resumed, items.Count - resumed).Select(i => ((long)i, prompts[i], labelIds![i])), (key, scores) =>
                 {
                     int i = (int)key;
@@ -224,6 +238,7 @@ public static class BatchInference
                         P = p[positive],
                     });
                 });
+                reused = scorer.ReusedTokens;
             }
             else
             {
@@ -250,13 +265,14 @@ public static class BatchInference
                     pending[i] = record;
                     // Lines go out in input order: a finished record waits for the ones before it.
                     while (pending.Remove(file.Written, out var next)) Write(file.Written, next);
-                });
+                }, settings.PrefixCache);
+                reused = generator.ReusedTokens;
                 if (pending.Count > 0) throw new InvalidOperationException("records left unwritten");
             }
         }
         file.Complete();
         double seconds = System.Diagnostics.Stopwatch.GetElapsedTime(t0).TotalSeconds;
-        return new InferenceSummary(items.Count, resumed, seconds, promptTokens, generatedTokens, finish, unparseable, correct, withReference, ProcessMemory.PeakRssMiB());
+        return new InferenceSummary(items.Count, resumed, seconds, promptTokens, generatedTokens, finish, unparseable, correct, withReference, ProcessMemory.PeakRssMiB(), reused, loadSeconds);
     }
 
     /// <summary>

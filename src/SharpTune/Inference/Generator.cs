@@ -43,6 +43,9 @@ public sealed class Generator : IDisposable
         return results;
     }
 
+    /// <summary>Prompt tokens the last <see cref="GenerateContinuous"/> took from the prefix cache instead of computing.</summary>
+    public long ReusedTokens { get; private set; }
+
     /// <summary>Timings of the last group, for benchmarks: prefill seconds and each decode step's seconds.</summary>
     public (double PrefillSeconds, List<double> StepSeconds) LastTimings { get; private set; } = (0, []);
 
@@ -131,8 +134,11 @@ public sealed class Generator : IDisposable
     /// sequence's slot takes the next prompt in the very next step, whose prefill runs in the same forward as the
     /// others' decode tokens. <paramref name="finished"/> is called as each sequence ends (not in key order). Sampling
     /// draws from a generator seeded by (seed, key), so a prompt's output does not depend on which prompts ran beside it.
+    /// With <paramref name="reusePrefixes"/>, a prompt's leading tokens that a prompt already in the cache shares are
+    /// copied, not computed (<see cref="PrefixReuse"/>).
     /// </summary>
-    public void GenerateContinuous(IEnumerable<(long Key, int[] Prompt)> prompts, GenerationOptions options, ITextTokenizer? decoder, Action<long, GenerationResult> finished)
+    public void GenerateContinuous(IEnumerable<(long Key, int[] Prompt)> prompts, GenerationOptions options, ITextTokenizer? decoder, Action<long, GenerationResult> finished,
+        bool reusePrefixes = false)
     {
         options.Validate();
         if (options.StopStrings.Count > 0 && decoder is null) throw new ArgumentException("stop strings need a token decoder", nameof(decoder));
@@ -144,6 +150,8 @@ public sealed class Generator : IDisposable
         var sampler = new TokenSampler[slots];
         var running = new bool[slots];
         var fresh = new bool[slots];
+        var start = new int[slots];   // first prompt token a fresh slot computes (the ones before it are reused)
+        var prefixes = new PrefixReuse(_cache, reusePrefixes);
         var ids = new List<int>();
         var seqs = new List<int>();
         var pos = new List<int>();
@@ -164,21 +172,23 @@ public sealed class Generator : IDisposable
                 if (options.MaxNewTokens == 0) { finished(k, new GenerationResult([], decoder is null ? null : "", FinishReason.Length)); s--; continue; }
                 key[s] = k; prompt[s] = p; generated[s] = []; running[s] = true; fresh[s] = true;
                 sampler[s] = new TokenSampler(options with { Seed = SequenceSeed(options.Seed, k) });
-                _cache.SetLength(s, 0);
+                start[s] = prefixes.Start(s, p);
             }
             ids.Clear(); seqs.Clear(); pos.Clear(); rows.Clear();
             for (int s = 0; s < slots; s++)
             {
                 if (!running[s]) continue;
                 if (fresh[s])
-                    for (int t = 0; t < prompt[s].Length; t++) { ids.Add(prompt[s][t]); seqs.Add(s); pos.Add(t); }
+                    for (int t = start[s]; t < prompt[s].Length; t++) { ids.Add(prompt[s][t]); seqs.Add(s); pos.Add(t); }
                 else { ids.Add(generated[s][^1]); seqs.Add(s); pos.Add(prompt[s].Length + generated[s].Count - 1); }
                 rows.Add(ids.Count - 1);
-                fresh[s] = false;
             }
             if (rows.Count == 0) break;
             _model.Forward(_cache, System.Runtime.InteropServices.CollectionsMarshal.AsSpan(ids), System.Runtime.InteropServices.CollectionsMarshal.AsSpan(seqs),
                 System.Runtime.InteropServices.CollectionsMarshal.AsSpan(pos), System.Runtime.InteropServices.CollectionsMarshal.AsSpan(rows), _logits);
+            for (int s = 0; s < slots; s++)
+                if (fresh[s]) { prefixes.Prefilled(s); fresh[s] = false; }
+            ReusedTokens = prefixes.ReusedTokens;
             int row = 0;
             for (int s = 0; s < slots; s++)
             {

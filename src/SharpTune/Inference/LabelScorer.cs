@@ -6,20 +6,36 @@ namespace SharpTune.Inference;
 /// Teacher-forced label scoring without generation: for each prompt, the log-probability of every label's complete
 /// token sequence after it. One prefill per prompt (logits only at its last token, which scores every label's first
 /// token); a label of several tokens then runs only its own tokens on top of the prompt's cached keys and values —
-/// the labels share the prompt's KV cache and overwrite each other's continuation rows in turn.
+/// the labels share the prompt's KV cache and overwrite each other's continuation rows in turn. With prefix reuse
+/// (<see cref="PrefixReuse"/>) a prompt's leading tokens that an earlier prompt in the cache shares are not computed again.
 /// </summary>
 public sealed class LabelScorer : IDisposable
 {
     private readonly DecoderModel _model;
     private readonly KvCache _cache;
+    private readonly PrefixReuse _prefixes;
+    private readonly bool _pruneLastLayer;
     private float[] _logits = [];
 
-    /// <summary>Allocates the cache for <paramref name="maxBatch"/> prompts of up to <paramref name="maxLength"/> tokens (prompt + longest label).</summary>
-    public LabelScorer(DecoderModel model, int maxBatch, int maxLength)
+    /// <summary>
+    /// Allocates the cache for <paramref name="maxBatch"/> prompts of up to <paramref name="maxLength"/> tokens (prompt +
+    /// longest label); <paramref name="reusePrefixes"/> turns the prefix cache on; <paramref name="pruneLastLayer"/> runs the
+    /// last layer's attention and MLP only at the tokens whose logits score labels (the other tokens need only their
+    /// keys and values there).
+    /// </summary>
+    public LabelScorer(DecoderModel model, int maxBatch, int maxLength, bool reusePrefixes = true, bool pruneLastLayer = true)
     {
+        _pruneLastLayer = pruneLastLayer;
         _model = model;
         _cache = new KvCache(model.Config, model.Weights.Backend, maxBatch, maxLength);
+        _prefixes = new PrefixReuse(_cache, reusePrefixes);
     }
+
+    /// <summary>Prompt tokens taken from the prefix cache instead of computed, so far.</summary>
+    public long ReusedTokens => _prefixes.ReusedTokens;
+
+    /// <summary>Prompt tokens computed, so far.</summary>
+    public long ComputedTokens { get; private set; }
 
     /// <summary>
     /// Scores each item (a prompt and its label token sequences, all non-empty) in groups of the cache's batch size;
@@ -50,12 +66,13 @@ public sealed class LabelScorer : IDisposable
         var rows = new List<int>();
         for (int b = 0; b < batch; b++)
         {
-            _cache.SetLength(b, 0);
             var p = group[b].Prompt;
-            for (int t = 0; t < p.Length; t++) { ids.Add(p[t]); seqs.Add(b); pos.Add(t); }
+            for (int t = _prefixes.Start(b, p); t < p.Length; t++) { ids.Add(p[t]); seqs.Add(b); pos.Add(t); }
             rows.Add(ids.Count - 1);
         }
+        ComputedTokens += ids.Count;
         Forward(ids, seqs, pos, rows);
+        for (int b = 0; b < batch; b++) _prefixes.Prefilled(b);
         var result = new double[batch][];
         for (int b = 0; b < batch; b++)
         {
@@ -104,7 +121,8 @@ public sealed class LabelScorer : IDisposable
         long need = (long)rows.Count * _model.Config.VocabSize;
         if (_logits.Length < need) _logits = new float[need];
         _model.Forward(_cache, System.Runtime.InteropServices.CollectionsMarshal.AsSpan(ids), System.Runtime.InteropServices.CollectionsMarshal.AsSpan(seqs),
-            System.Runtime.InteropServices.CollectionsMarshal.AsSpan(pos), System.Runtime.InteropServices.CollectionsMarshal.AsSpan(rows), _logits);
+            System.Runtime.InteropServices.CollectionsMarshal.AsSpan(pos), System.Runtime.InteropServices.CollectionsMarshal.AsSpan(rows), _logits,
+            lastLayerAtLogitTokensOnly: _pruneLastLayer);
     }
 
     /// <summary>log Σ exp(x), in double.</summary>

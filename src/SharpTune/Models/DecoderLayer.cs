@@ -100,6 +100,50 @@ internal static class DecoderLayer
         Project(b, w, DecoderProjection.DownProj, act, output, true, a, layer, dropout);
     }
 
+    /// <summary>
+    /// The layer for a forward that needs its output only at some tokens (the last layer when only the logits of
+    /// those tokens are wanted): keys and values of all <paramref name="n"/> tokens are computed and written into the
+    /// cache (later tokens attend to them), but queries, attention, the output projection and the MLP run only for the
+    /// <paramref name="r"/> tokens listed in <paramref name="rows"/> <c>[r]</c>, whose RoPE positions and visible cache
+    /// rows are <paramref name="rowPositions"/>, <paramref name="rowKvStart"/>, <paramref name="rowKvCount"/> <c>[r]</c>.
+    /// <c>x [n, hidden]</c> is read; the selected tokens' outputs go to <paramref name="output"/> <c>[r, hidden]</c>.
+    /// Inference only (no dropout, nothing kept for a backward).
+    /// </summary>
+    public static void ForwardAtRows(IComputeBackend b, ModelConfig c, DecoderLayerWeights w, Tensor ropeCos, Tensor ropeSin,
+        Tensor x, Tensor output, LayerActivations a, int n, Tensor positions, Tensor slots, Tensor keyCache, Tensor valueCache,
+        Tensor rows, int r, Tensor rowPositions, Tensor rowKvStart, Tensor rowKvCount)
+    {
+        float eps = (float)c.RmsNormEps;
+        Tensor h1 = a.H1.SliceRows(0, n), k = a.K.SliceRows(0, n), v = a.V.SliceRows(0, n), kOut = a.KRaw.SliceRows(0, n);   // [n, …]
+        Tensor hq = a.H2.SliceRows(0, r), q = a.Q.SliceRows(0, r), qOut = a.QRaw.SliceRows(0, r), att = a.Attention.SliceRows(0, r);   // [r, …]
+        Tensor h2 = a.H2.SliceRows(0, r), gate = a.Gate.SliceRows(0, r), up = a.Up.SliceRows(0, r), act = a.Act.SliceRows(0, r);      // [r, …]
+
+        // Keys and values of every token.
+        b.RmsNorm(x, w.InputNorm, eps, h1);
+        Project(b, w, DecoderProjection.KProj, h1, kOut);
+        Project(b, w, DecoderProjection.VProj, h1, v);
+        if (c.QkNorm) b.RmsNorm(kOut.Reshape(n * c.NumKvHeads, c.HeadDim), w.KNorm, eps, k.Reshape(n * c.NumKvHeads, c.HeadDim)); // [tokens·kvHeads, headDim]
+        b.Rope(k, positions, ropeCos, ropeSin, c.HeadDim, k);
+        b.WriteKv(k, v, slots, keyCache, valueCache);
+
+        // Everything else only at the selected tokens.
+        b.GatherRows(h1, rows, hq);
+        Project(b, w, DecoderProjection.QProj, hq, qOut);
+        if (c.QkNorm) b.RmsNorm(qOut.Reshape(r * c.NumHeads, c.HeadDim), w.QNorm, eps, q.Reshape(r * c.NumHeads, c.HeadDim)); // [r·heads, headDim]
+        b.Rope(q, rowPositions, ropeCos, ropeSin, c.HeadDim, q);
+        b.Attention(q, keyCache, valueCache, rowKvStart, rowKvCount, c.NumHeads, c.NumKvHeads, 1f / MathF.Sqrt(c.HeadDim), att);
+        b.GatherRows(x, rows, output);
+        Project(b, w, DecoderProjection.OProj, att, output, accumulate: true);
+        b.RmsNorm(output, w.PostAttentionNorm, eps, h2);
+        Project(b, w, DecoderProjection.GateProj, h2, gate);
+        Project(b, w, DecoderProjection.UpProj, h2, up);
+        b.SwiGlu(gate, up, act);
+        Project(b, w, DecoderProjection.DownProj, act, output, accumulate: true);
+
+        void Project(IComputeBackend b, DecoderLayerWeights w, DecoderProjection p, Tensor x, Tensor y, bool accumulate = false) =>
+            w[p].Forward(b, x, y, accumulate, a.LoraU[(int)p], default, 0, false);
+    }
+
     private static void Project(IComputeBackend b, DecoderLayerWeights w, DecoderProjection p, Tensor x, Tensor y, bool accumulate,
         LayerActivations a, int layer, in LoraDropout dropout) =>
         w[p].Forward(b, x, y, accumulate, a.LoraU[(int)p], dropout.Scratch, dropout.SeedFor(layer, p), dropout.On);

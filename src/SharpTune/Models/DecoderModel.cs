@@ -26,6 +26,9 @@ internal sealed class DecoderActivations : IDisposable
         KvStart = _arena.Allocate(ElementType.I32, 1, maxTokens);
         KvCount = _arena.Allocate(ElementType.I32, 1, maxTokens);
         LogitRows = _arena.Allocate(ElementType.I32, 1, maxLogitRows);
+        RowPositions = _arena.Allocate(ElementType.I32, 1, maxLogitRows);
+        RowKvStart = _arena.Allocate(ElementType.I32, 1, maxLogitRows);
+        RowKvCount = _arena.Allocate(ElementType.I32, 1, maxLogitRows);
         Selected = _arena.Allocate(ElementType.F32, maxLogitRows, c.HiddenSize);
         Logits = _arena.Allocate(ElementType.F32, maxLogitRows, c.VocabSize);
     }
@@ -47,6 +50,9 @@ internal sealed class DecoderActivations : IDisposable
     public Tensor KvStart { get; }    // [tokens]  first cache row visible to each token
     public Tensor KvCount { get; }    // [tokens]  number of cache rows visible (position + 1)
     public Tensor LogitRows { get; }  // [logit rows]  which tokens of the chunk get logits
+    public Tensor RowPositions { get; }  // [logit rows]  their positions
+    public Tensor RowKvStart { get; }    // [logit rows]  their first visible cache row
+    public Tensor RowKvCount { get; }    // [logit rows]  their visible cache rows
     public Tensor Selected { get; }   // [logit rows, hidden]
     public Tensor Logits { get; }     // [logit rows, vocab]
 
@@ -81,7 +87,7 @@ internal sealed class DecoderActivations : IDisposable
 public sealed class DecoderModel : IDisposable
 {
     private readonly DecoderActivations _act;
-    private readonly int[] _ids, _pos, _slots, _start, _count, _rows;
+    private readonly int[] _ids, _pos, _slots, _start, _count, _rows, _rowPos, _rowStart, _rowCount;
 
     /// <summary>Creates the forward with an activation arena for chunks of up to <paramref name="maxTokens"/> tokens and <paramref name="maxLogitRows"/> logit rows.</summary>
     public DecoderModel(DecoderWeights weights, int maxTokens = 512, int maxLogitRows = 64)
@@ -90,6 +96,7 @@ public sealed class DecoderModel : IDisposable
         _act = new DecoderActivations(weights.Config, weights.Backend, maxTokens, maxLogitRows);
         _ids = new int[maxTokens]; _pos = new int[maxTokens]; _slots = new int[maxTokens];
         _start = new int[maxTokens]; _count = new int[maxTokens]; _rows = new int[maxLogitRows];
+        _rowPos = new int[maxLogitRows]; _rowStart = new int[maxLogitRows]; _rowCount = new int[maxLogitRows];
     }
 
     /// <summary>The parameters.</summary>
@@ -105,9 +112,12 @@ public sealed class DecoderModel : IDisposable
     /// Runs <paramref name="ids"/> (token t belongs to sequence <c>sequences[t]</c> at position <c>positions[t]</c>;
     /// a sequence's tokens in order and contiguous with what the cache holds) through the model, appending their
     /// keys and values to <paramref name="cache"/>. Writes logits <c>[logitTokens.Length, vocab]</c> for the tokens
-    /// whose indices are listed in <paramref name="logitTokens"/> (ascending).
+    /// whose indices are listed in <paramref name="logitTokens"/> (ascending). With <paramref name="lastLayerAtLogitTokensOnly"/>
+    /// the last layer computes only keys and values for the other tokens (<see cref="DecoderLayer.ForwardAtRows"/>): the
+    /// same logits up to the attention kernel's rounding, for callers that need no more than these logits and the cache.
     /// </summary>
-    public void Forward(KvCache cache, ReadOnlySpan<int> ids, ReadOnlySpan<int> sequences, ReadOnlySpan<int> positions, ReadOnlySpan<int> logitTokens, Span<float> logits)
+    public void Forward(KvCache cache, ReadOnlySpan<int> ids, ReadOnlySpan<int> sequences, ReadOnlySpan<int> positions, ReadOnlySpan<int> logitTokens, Span<float> logits,
+        bool lastLayerAtLogitTokensOnly = false)
     {
         int n = ids.Length, vocab = Config.VocabSize;
         if (sequences.Length != n || positions.Length != n) throw new ArgumentException("ids, sequences and positions must have the same length");
@@ -133,14 +143,15 @@ public sealed class DecoderModel : IDisposable
                 chunk = logitTokens[logitDone - 1] + 1 - done;
             }
             ForwardChunk(cache, ids.Slice(done, chunk), sequences.Slice(done, chunk), positions.Slice(done, chunk), logitTokens[logitStart..logitDone], done,
-                logits.Slice(logitStart * vocab, (logitDone - logitStart) * vocab));
+                logits.Slice(logitStart * vocab, (logitDone - logitStart) * vocab), lastLayerAtLogitTokensOnly);
             done += chunk;
         }
         for (int t = 0; t < n; t++)
             if (positions[t] + 1 > cache.Length(sequences[t])) cache.SetLength(sequences[t], positions[t] + 1);
     }
 
-    private void ForwardChunk(KvCache cache, ReadOnlySpan<int> ids, ReadOnlySpan<int> sequences, ReadOnlySpan<int> positions, ReadOnlySpan<int> logitTokens, int offset, Span<float> logits)
+    private void ForwardChunk(KvCache cache, ReadOnlySpan<int> ids, ReadOnlySpan<int> sequences, ReadOnlySpan<int> positions, ReadOnlySpan<int> logitTokens, int offset, Span<float> logits,
+        bool lastLayerAtRowsOnly)
     {
         var c = Config;
         var b = Weights.Backend;
@@ -169,13 +180,35 @@ public sealed class DecoderModel : IDisposable
         float eps = (float)c.RmsNormEps;
         var w = Weights;
         w.Embedding.Lookup(b, idsT, x);
+        // Pruning the last layer pays only when it leaves most tokens out (a prefill); a chunk of decode steps runs whole.
+        bool pruned = lastLayerAtRowsOnly && r > 0 && r * 4 <= n;
+        Tensor rows = default, sel = default, lg = default;
+        if (r > 0)
+        {
+            rows = a.LogitRows.Reshape(a.MaxLogitRows, 1).SliceRows(0, r);
+            sel = a.Selected.SliceRows(0, r);
+            lg = a.Logits.SliceRows(0, r);
+            b.Upload(_rows.AsSpan(0, r), rows);
+        }
         for (int l = 0; l < c.NumLayers; l++)
+        {
+            if (pruned && l == c.NumLayers - 1)
+            {
+                for (int i = 0; i < r; i++) { _rowPos[i] = _pos[_rows[i]]; _rowStart[i] = _start[_rows[i]]; _rowCount[i] = _count[_rows[i]]; }
+                Tensor rowPos = a.RowPositions.Reshape(a.MaxLogitRows, 1).SliceRows(0, r);
+                Tensor rowStart = a.RowKvStart.Reshape(a.MaxLogitRows, 1).SliceRows(0, r), rowCount = a.RowKvCount.Reshape(a.MaxLogitRows, 1).SliceRows(0, r);
+                b.Upload(_rowPos.AsSpan(0, r), rowPos);
+                b.Upload(_rowStart.AsSpan(0, r), rowStart);
+                b.Upload(_rowCount.AsSpan(0, r), rowCount);
+                DecoderLayer.ForwardAtRows(b, c, w.Layers[l], w.RopeCos, w.RopeSin, x, sel, a.Layer, n, pos, slots, cache.Keys[l], cache.Values[l],
+                    rows, r, rowPos, rowStart, rowCount);
+                break;
+            }
             DecoderLayer.Forward(b, c, w.Layers[l], w.RopeCos, w.RopeSin, l, x, x, a.Layer, n, pos,
                 LayerAttention.OverCache(start, count, slots, cache.Keys[l], cache.Values[l]), LoraDropout.Off);
+        }
         if (r == 0) return;
-        Tensor rows = a.LogitRows.Reshape(a.MaxLogitRows, 1).SliceRows(0, r), sel = a.Selected.SliceRows(0, r), lg = a.Logits.SliceRows(0, r);
-        b.Upload(_rows.AsSpan(0, r), rows);
-        b.GatherRows(x, rows, sel);
+        if (!pruned) b.GatherRows(x, rows, sel);
         b.RmsNorm(sel, w.FinalNorm, eps, sel);
         w.LmHead.Forward(b, sel, lg, false, default, default, 0, dropout: false);
         b.Download(lg, logits[..(r * c.VocabSize)]);

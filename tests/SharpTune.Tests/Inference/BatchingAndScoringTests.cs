@@ -99,4 +99,98 @@ public sealed class BatchingAndScoringTests
         for (int j = 0; j < labels.Length; j++) Assert.Equal(Math.Exp(got[0][j]) / z, p[j], 12);
         Assert.Equal(1.0, p.Sum(), 12);
     }
+
+    // Prompts that share prefixes as batch-inference prompts do: a common head (a system prompt), then per-group and
+    // per-prompt parts; one prompt is a prefix of another and one repeats exactly.
+    private static int[][] SharedPrefixPrompts(int seed)
+    {
+        var rng = new Random(seed);
+        int[] Tokens(int n) => Enumerable.Range(0, n).Select(_ => rng.Next(Config.VocabSize)).ToArray();
+        var head = Tokens(9);
+        var groups = new[] { Tokens(4), Tokens(6) };
+        var prompts = new List<int[]>();
+        for (int i = 0; i < 9; i++) prompts.Add([.. head, .. groups[i % 2], .. Tokens(rng.Next(1, 8))]);
+        prompts.Add(prompts[3][..^1]);   // a prefix of an earlier prompt
+        prompts.Add(prompts[5]);         // the same prompt again
+        prompts.Add(Tokens(5));          // nothing shared
+        return prompts.ToArray();
+    }
+
+    [Fact]
+    public void Prefix_cached_scoring_gives_the_scores_of_the_plain_path()
+    {
+        using var backend = ComputeBackends.Create();
+        using var weights = DecoderWeights.Load(Config, Weights, backend);
+        using var model = new DecoderModel(weights, maxTokens: 16, maxLogitRows: 8);
+        var prompts = SharedPrefixPrompts(11);
+        int[][] labels = [[3], [9, 12, 4]];
+        Dictionary<long, double[]> Score(bool reuse, out long reused, out long computed)
+        {
+            var got = new Dictionary<long, double[]>();
+            using var scorer = new LabelScorer(model, 3, 40, reusePrefixes: reuse, pruneLastLayer: false);
+            scorer.Score(prompts.Select((p, i) => ((long)i, p, labels)), (k, s) => got[k] = s);
+            reused = scorer.ReusedTokens;
+            computed = scorer.ComputedTokens;
+            return got;
+        }
+        var plain = Score(false, out long plainReused, out long plainComputed);
+        var cached = Score(true, out long reused, out long computed);
+        Assert.Equal(0, plainReused);
+        Assert.Equal(prompts.Sum(p => (long)p.Length), plainComputed);
+        Assert.True(reused > prompts.Length * 5, $"only {reused} prompt tokens came from the prefix cache");
+        Assert.Equal(plainComputed, computed + reused);
+        for (int i = 0; i < prompts.Length; i++)
+            for (int j = 0; j < labels.Length; j++)
+                Assert.Equal(plain[i][j], cached[i][j], 1e-5);   // float rounding: the suffix runs through other chunks and attention tiles
+    }
+
+    [Fact]
+    public void Scoring_with_the_last_layer_pruned_to_the_scored_tokens_gives_the_same_scores_with_less_work()
+    {
+        var prompts = SharedPrefixPrompts(12);
+        int[][] labels = [[3], [7], [9, 12, 4]];
+        (Dictionary<long, double[]> Scores, double LinearFlops) Score(bool prune)
+        {
+            using var backend = new ProfilingBackend(ComputeBackends.Create());
+            using var weights = DecoderWeights.Load(Config, Weights, backend);
+            using var model = new DecoderModel(weights, maxTokens: 64, maxLogitRows: 8);
+            var got = new Dictionary<long, double[]>();
+            using (var scorer = new LabelScorer(model, 4, 40, reusePrefixes: false, pruneLastLayer: prune))
+                scorer.Score(prompts.Select((p, i) => ((long)i, p, labels)), (k, s) => got[k] = s);
+            return (got, backend.Totals.Where(t => t.Key.StartsWith("Linear", StringComparison.Ordinal)).Sum(t => t.Value.Flops));
+        }
+        var (plain, plainFlops) = Score(false);
+        var (pruned, prunedFlops) = Score(true);
+        // Two layers: the last one's queries, output projection and MLP run for one token per prompt instead of all.
+        Assert.True(prunedFlops < 0.7 * plainFlops, $"pruned {prunedFlops} vs plain {plainFlops} flops");
+        for (int i = 0; i < prompts.Length; i++)
+            for (int j = 0; j < labels.Length; j++)
+                Assert.Equal(plain[i][j], pruned[i][j], 1e-5);   // float rounding: other attention kernels
+    }
+
+    [Fact]
+    public void Prefix_cached_generation_gives_the_ids_of_the_plain_path()
+    {
+        using var backend = ComputeBackends.Create();
+        using var weights = DecoderWeights.Load(Config, Weights, backend);
+        using var model = new DecoderModel(weights, maxTokens: 16, maxLogitRows: 3);
+        var prompts = SharedPrefixPrompts(13);
+        var options = new GenerationOptions { MaxNewTokens = 7, EosTokenIds = [5, 17, 40] };
+        (GenerationResult[] Results, long Reused) Run(bool reuse)
+        {
+            using var g = new Generator(model, 3, 40);
+            var r = new GenerationResult[prompts.Length];
+            g.GenerateContinuous(prompts.Select((p, i) => ((long)i, p)), options, null, (k, x) => r[k] = x, reusePrefixes: reuse);
+            return (r, g.ReusedTokens);
+        }
+        var (plain, none) = Run(false);
+        var (cached, reused) = Run(true);
+        Assert.Equal(0, none);
+        Assert.True(reused > prompts.Length * 5, $"only {reused} prompt tokens came from the prefix cache");
+        for (int i = 0; i < prompts.Length; i++)
+        {
+            Assert.Equal(plain[i].Ids, cached[i].Ids);
+            Assert.Equal(plain[i].FinishReason, cached[i].FinishReason);
+        }
+    }
 }
