@@ -14,7 +14,10 @@ public sealed record InferenceItem(int Index, SftRecord Record, string? Referenc
 /// Reads the records of an inference run through the same readers as training: Alpaca (with system and history),
 /// messages and ShareGPT records (the last assistant message is the reference answer), prompt/completion records,
 /// <c>test_raw.jsonl</c> from <c>prepare movielens</c> (Alpaca with ids), and plain <c>{"prompt": …}</c> lines, which
-/// become one user turn. JSON array or JSON Lines; errors name the file and line (or record index).
+/// become one user turn (their reference is a string <c>label</c>). JSON array or JSON Lines; errors name the file and
+/// line (or record index). A record need not have a reference answer: an Alpaca <c>output</c> or a <c>completion</c>
+/// that is absent, null or empty, a conversation that ends with a user turn, a prompt line without a <c>label</c> (or
+/// with <c>"label": null</c>) all infer from the whole prompt and get no reference (no <c>label</c>, no <c>correct</c>).
 /// </summary>
 public static class InferenceInput
 {
@@ -36,6 +39,7 @@ public static class InferenceInput
                 plainPrompts = IsPlainPrompt(element);
                 if (!plainPrompts)
                     description = DatasetDescription.For(DatasetDescription.Detect(element)
+                        ?? (element.TryGetProperty("instruction", out _) ? SftFormat.Alpaca : (SftFormat?)null)   // Alpaca without its output
                         ?? throw new UserException($"{source}: cannot tell the record format from its keys (expected messages, conversations, instruction+output, prompt+completion or prompt)"));
             }
             SftRecord record;
@@ -45,15 +49,18 @@ public static class InferenceInput
                 if (!element.TryGetProperty("prompt", out var prompt)) throw new UserException($"{source}: missing field 'prompt' (the first record was a plain {{\"prompt\": …}} line)");
                 if (prompt.ValueKind != JsonValueKind.String) throw new UserException($"{source}: field 'prompt' must be a string, got {prompt.ValueKind}");
                 record = new SftRecord { Source = source, Index = index, Kind = SftRecordKind.Conversation, Turns = [new SftTurn("user", prompt.GetString()!)] };
-                reference = element.TryGetProperty("label", out var l) && l.ValueKind == JsonValueKind.String ? l.GetString() : null;
+                reference = !element.TryGetProperty("label", out var l) || l.ValueKind == JsonValueKind.Null ? null
+                    : l.ValueKind == JsonValueKind.String ? l.GetString() : throw new UserException($"{source}: field 'label' must be a string or null, got {l.ValueKind}");
             }
             else
             {
-                record = SftRecordParser.Parse(element, description!, source, index);
+                record = SftRecordParser.Parse(element, description!, source, index, answerRequired: false);
                 reference = record.Kind switch
                 {
-                    SftRecordKind.Conversation => record.Turns[^1].Content,
-                    SftRecordKind.Completion => record.Completion,
+                    // The final assistant turn is the reference (the prompt leaves it out); a conversation that ends
+                    // with a user turn has none.
+                    SftRecordKind.Conversation => record.Turns[^1] is { Role: "assistant", Content.Length: > 0 } last ? last.Content : null,
+                    SftRecordKind.Completion => record.Completion.Length > 0 ? record.Completion : null,
                     _ => throw new UserException($"{source}: a text record has no prompt to infer from"),
                 };
             }

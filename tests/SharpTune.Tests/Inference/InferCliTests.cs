@@ -265,6 +265,40 @@ public sealed class InferCliTests : IDisposable
     }
 
     [Fact]
+    public void Records_without_a_reference_infer_from_the_same_prompt_and_eval_refuses_their_predictions()
+    {
+        var model = Model();
+        string withAnswers = DataFile(), labelled = _dir.File("labelled.jsonl");
+        var r = Cli("", "infer", "--model", model, "--data", withAnswers, "--output", labelled, "--save-prompts", "--labels", "Yes,No", "--max-new-tokens", "2");
+        Assert.True(r.Code == 0, r.Err);
+        // The same records with their output absent, null or empty; and as plain prompt lines without a label.
+        var noAnswers = _dir.File("unlabelled-data.jsonl");
+        File.WriteAllText(noAnswers, Data.Replace("\"output\": \"Yes\", \"system\"", "\"system\"").Replace("\"output\": \"No\"", "\"output\": null").Replace("\"output\": \"Yes\"", "\"output\": \"\"") + "\n");
+        Assert.DoesNotContain("\"Yes\"", File.ReadAllText(noAnswers));
+        string unlabelled = _dir.File("unlabelled.jsonl");
+        r = Cli("", "infer", "--model", model, "--data", noAnswers, "--output", unlabelled, "--save-prompts", "--labels", "Yes,No", "--max-new-tokens", "2");
+        Assert.True(r.Code == 0, r.Err);
+        var (a, b) = (Lines(labelled), Lines(unlabelled));
+        Assert.Equal(a.Length, b.Length);
+        for (int i = 0; i < a.Length; i++)
+        {
+            Assert.Equal(a[i].GetProperty("prompt").GetString(), b[i].GetProperty("prompt").GetString());
+            Assert.Equal(a[i].GetProperty("output").GetString(), b[i].GetProperty("output").GetString());
+            Assert.True(a[i].TryGetProperty("label", out _));
+            Assert.False(b[i].TryGetProperty("label", out _));
+            Assert.False(b[i].TryGetProperty("correct", out _));
+        }
+        var prompts = _dir.File("prompts.jsonl");
+        File.WriteAllText(prompts, "{\"prompt\": \"Will the user like Heat (1995)?\"}\n{\"prompt\": \"And Babe (1995)?\", \"label\": null}\n");
+        string plain = _dir.File("plain.jsonl");
+        r = Cli("", "infer", "--model", model, "--data", prompts, "--output", plain, "--labels", "Yes,No", "--score");
+        Assert.True(r.Code == 0, r.Err);
+        Assert.All(Lines(plain), l => { Assert.False(l.TryGetProperty("label", out _)); Assert.True(l.TryGetProperty("p", out _)); });
+        AssertOneLineError(Cli("", "eval", "--predictions", unlabelled), "no record has a \"label\" (the reference answer)");
+        AssertOneLineError(Cli("", "eval", "--predictions", plain), "no record has a \"label\" (the reference answer)");
+    }
+
+    [Fact]
     public void Bad_inputs_are_one_line_errors()
     {
         var model = Model();

@@ -5,19 +5,24 @@ namespace SharpTune.Data.Sft;
 /// <summary>Maps one JSON record onto an <see cref="SftRecord"/> according to a <see cref="DatasetDescription"/>.</summary>
 public static class SftRecordParser
 {
-    /// <summary>Parses <paramref name="record"/>; <paramref name="source"/> names it in errors.</summary>
-    public static SftRecord Parse(JsonElement record, DatasetDescription d, string source, int index)
+    /// <summary>
+    /// Parses <paramref name="record"/>; <paramref name="source"/> names it in errors. With <paramref name="answerRequired"/>
+    /// false (inference: records whose reference answer is unknown) an Alpaca output or a completion may be absent, null
+    /// or empty — the record then ends with its user turn (an empty completion) — and a conversation may end with a user
+    /// or tool turn.
+    /// </summary>
+    public static SftRecord Parse(JsonElement record, DatasetDescription d, string source, int index, bool answerRequired = true)
     {
         if (record.ValueKind != JsonValueKind.Object) throw new UserException($"{source}: expected a JSON object, got {record.ValueKind}");
         return d.Format switch
         {
-            SftFormat.Alpaca => Alpaca(record, d, source, index),
-            SftFormat.Messages or SftFormat.ShareGpt => Conversation(record, d, source, index),
+            SftFormat.Alpaca => Alpaca(record, d, source, index, answerRequired),
+            SftFormat.Messages or SftFormat.ShareGpt => Conversation(record, d, source, index, answerRequired),
             SftFormat.PromptCompletion => new SftRecord
             {
                 Source = source, Index = index, Kind = SftRecordKind.Completion,
                 Prompt = RequiredString(record, d.PromptColumn, source),
-                Completion = RequiredString(record, d.CompletionColumn, source),
+                Completion = answerRequired ? RequiredString(record, d.CompletionColumn, source) : OptionalString(record, d.CompletionColumn, source) ?? "",
             },
             SftFormat.InputFullText => InputFullText(record, d, source, index),
             SftFormat.Text => new SftRecord
@@ -33,11 +38,11 @@ public static class SftRecordParser
     public static string AlpacaUserContent(string instruction, string input, string separator = "\n\n") =>
         input.Length == 0 ? instruction : instruction.Length == 0 ? input : instruction + separator + input;
 
-    private static SftRecord Alpaca(JsonElement r, DatasetDescription d, string source, int index)
+    private static SftRecord Alpaca(JsonElement r, DatasetDescription d, string source, int index, bool answerRequired)
     {
         var instruction = RequiredString(r, d.InstructionColumn, source);
         var input = OptionalString(r, d.InputColumn, source) ?? "";
-        var output = RequiredString(r, d.OutputColumn, source);
+        var output = answerRequired ? RequiredString(r, d.OutputColumn, source) : OptionalString(r, d.OutputColumn, source) ?? "";
         var turns = new List<SftTurn>();
         if (d.HistoryColumn is { } historyColumn && r.TryGetProperty(historyColumn, out var history) && history.ValueKind != JsonValueKind.Null)
         {
@@ -54,7 +59,7 @@ public static class SftRecordParser
             }
         }
         turns.Add(new SftTurn("user", AlpacaUserContent(instruction, input, d.AlpacaSeparator)));
-        turns.Add(new SftTurn("assistant", output));
+        if (answerRequired || output.Length > 0) turns.Add(new SftTurn("assistant", output));
         return new SftRecord
         {
             Source = source, Index = index, Kind = SftRecordKind.Conversation,
@@ -62,7 +67,7 @@ public static class SftRecordParser
         };
     }
 
-    private static SftRecord Conversation(JsonElement r, DatasetDescription d, string source, int index)
+    private static SftRecord Conversation(JsonElement r, DatasetDescription d, string source, int index, bool answerRequired)
     {
         if (!r.TryGetProperty(d.MessagesColumn, out var list)) throw new UserException($"{source}: missing field '{d.MessagesColumn}'");
         if (list.ValueKind != JsonValueKind.Array) throw new UserException($"{source}: field '{d.MessagesColumn}' must be a list of turns");
@@ -97,7 +102,8 @@ public static class SftRecordParser
             turns.Add(turn);
             i++;
         }
-        if (turns.Count == 0 || turns[^1].Role != "assistant")
+        if (turns.Count == 0 && !answerRequired) throw new UserException($"{source}: field '{d.MessagesColumn}' has no user turn to answer");
+        if (answerRequired && (turns.Count == 0 || turns[^1].Role != "assistant"))
             throw new UserException($"{source}: field '{d.MessagesColumn}' must end with an assistant turn (the supervised answer)");
         return new SftRecord { Source = source, Index = index, Kind = SftRecordKind.Conversation, System = system, Turns = turns, Tools = Tools(r, d, source) };
     }
