@@ -10,7 +10,8 @@ namespace SharpTune.Bench;
 /// <c>infer</c> generation against <c>infer --score</c> on the same records, alternated, in process (the library call the
 /// CLI makes: <see cref="BatchInference.Run"/>, weights loading included in its timer but reported apart). Each round
 /// runs generation (infer's defaults: greedy, 16 new tokens, batch 8) and scoring, each with and without the prefix
-/// cache; prints records/s and the score/generation ratio (median over rounds). <c>--profile</c> times every kernel of
+/// cache, and generation of one token (the prefill alone, for the prefill's share of generation); prints records/s and
+/// the score/generation ratio (median over rounds). <c>--profile</c> times every kernel of
 /// one generation and one scoring run (ProfilingBackend) and prints where the time goes.
 /// Usage: <c>infer --model DIR [--run DIR] --data FILE [--labels Yes,No] [--rounds 3] [--max-new-tokens 16] [--batch 8] [--profile]</c>.
 /// </summary>
@@ -29,13 +30,13 @@ internal static class InferBench
         var dir = Directory.CreateTempSubdirectory("sharptune-infer-bench-");
         try
         {
-            InferenceSummary Once(IComputeBackend backend, bool score, bool prefixCache)
+            InferenceSummary Once(IComputeBackend backend, bool score, bool prefixCache, int newTokens = -1)
             {
                 var output = Path.Combine(dir.FullName, $"{(score ? "score" : "gen")}-{Guid.NewGuid():N}.jsonl");
                 var settings = new InferenceSettings
                 {
                     DataPath = data, OutputPath = output, Prompt = prompt, Labels = labels, Score = score, BatchSize = batch,
-                    Generation = new GenerationOptions { MaxNewTokens = maxNew }, PrefixCache = prefixCache,
+                    Generation = new GenerationOptions { MaxNewTokens = newTokens < 0 ? maxNew : newTokens }, PrefixCache = prefixCache,
                 };
                 var s = BatchInference.Run(folder, settings, backend);
                 File.Delete(output);
@@ -68,6 +69,7 @@ internal static class InferBench
                 Console.WriteLine($"round {r + 1}/{rounds} (load average {File.ReadAllText("/proc/loadavg").Split(' ')[0]})");
                 Add("generation", Once(backend, false, true));
                 Add("score", Once(backend, true, true));
+                Add("prefill only (1 new token)", Once(backend, false, true, newTokens: 1));
                 Add("generation, no prefix cache", Once(backend, false, false));
                 Add("score, no prefix cache", Once(backend, true, false));
             }
@@ -75,7 +77,8 @@ internal static class InferBench
             foreach (var k in rates.Keys) Console.WriteLine($"median {k,-28} {Median(k),8:F1} records/s (model time, weights loading excluded)");
             Console.WriteLine($"score / generation: {Median("score") / Median("generation"):F2}x (prefix cache on), "
                 + $"{Median("score, no prefix cache") / Median("generation, no prefix cache"):F2}x (off); "
-                + $"score with / without the prefix cache {Median("score") / Median("score, no prefix cache"):F2}x");
+                + $"score with / without the prefix cache {Median("score") / Median("score, no prefix cache"):F2}x; "
+                + $"prefill share of generation {Median("generation") / Median("prefill only (1 new token)"):F2}");
             return 0;
         }
         finally { dir.Delete(true); }
