@@ -46,6 +46,7 @@ infer_run() { # name args...
   line=$(./sharptune infer --output "$out" "$@" 2>&1 | grep '^infer: ' | tail -n 1)
   t1=$(date +%s.%N)
   rm -f "$out" "$out.infer.json"
+  echo "  $name: $line (load average $(load))" >&2
   LINE="$line" WALL=$(echo "$t1 - $t0" | bc) NAME="$name" LOAD="$(load)" /usr/bin/python3 - <<'PY'
 import json, os, re
 line = os.environ["LINE"]
@@ -76,12 +77,12 @@ for name, rs in by.items():
 def med(name, key): return statistics.median(r[key] for r in by[name])
 if "pytorch" in by:
     for ours in ("sharptune", "sharptune, no prefix cache"):
-        print(f"ratio {ours} / pytorch: {med(ours, 'tokens_per_s') / med('pytorch', 'tokens_per_s'):.2f}x prefill+decode tokens/s "
-              f"(per round: {', '.join(f'{a['tokens_per_s'] / b['tokens_per_s']:.2f}' for a, b in zip(by[ours], by['pytorch']))})")
+        rounds = ", ".join("%.2f" % (a["tokens_per_s"] / b["tokens_per_s"]) for a, b in zip(by[ours], by["pytorch"]))
+        print(f"ratio {ours} / pytorch: {med(ours, 'tokens_per_s') / med('pytorch', 'tokens_per_s'):.2f}x prefill+decode tokens/s (per round: {rounds})")
 for pre in ("", "demo "):
     if pre + "score" in by and pre + "generation" in by:
-        print(f"ratio {pre}score / {pre}generation: {med(pre + 'score', 'records_per_s') / med(pre + 'generation', 'records_per_s'):.2f}x records/s "
-              f"(per round: {', '.join(f'{a['records_per_s'] / b['records_per_s']:.2f}' for a, b in zip(by[pre + 'score'], by[pre + 'generation']))})")
+        rounds = ", ".join("%.2f" % (a["records_per_s"] / b["records_per_s"]) for a, b in zip(by[pre + "score"], by[pre + "generation"]))
+        print(f"ratio {pre}score / {pre}generation: {med(pre + 'score', 'records_per_s') / med(pre + 'generation', 'records_per_s'):.2f}x records/s (per round: {rounds})")
 PY
 }
 
@@ -98,6 +99,7 @@ if [[ -z "$only" || "$only" == peer ]]; then
     (cd "$peer" && LD_LIBRARY_PATH=/usr/lib/x86_64-linux-gnu/openblas-openmp OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-SkylakeX} \
       MALLOC_MMAP_MAX_=0 MALLOC_TRIM_THRESHOLD_=100000000000 /usr/bin/python3 "$root/bench/infer/peer_infer.py" \
       --model "$model" --ids "$work/ids.json" --new 8 --batch 8 --peer "$peer" --json "$work/peer-run.json" >/dev/null)
+    echo "  pytorch: $(cat "$work/peer-run.json" | head -c 400) (load average $l0 at start)" >&2
     L0="$l0" /usr/bin/python3 -c "import json,os; p=json.load(open('$work/peer-run.json')); print(json.dumps({'name':'pytorch','records':p['records'],'model_s':p['seconds'],'prompt':p['prompt_tokens'],'reused':0,'generated':p['generated_tokens'],'wall_s':0,'load':float(os.environ['L0'])}))" >>"$work/peer.jsonl"
     infer_run "sharptune, no prefix cache" --model "$model" --data "$work/records.jsonl" --max-new-tokens 8 --batch-size 8 --no-prefix-cache >>"$work/peer.jsonl"
     echo "  round $r/$rounds done (load average $(load))"
