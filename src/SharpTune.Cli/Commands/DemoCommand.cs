@@ -102,6 +102,7 @@ internal static class DemoCommand
                 OutputDirectory = c.DatasetDir,
                 Seed = c.Seed,
                 EvalSize = c.Settings.EvalSize,
+                HistoryLength = c.Settings.HistoryLength,
             });
             c.Out.WriteLine();
             c.Out.Write(PrepareCommands.SummaryTable(prepared));
@@ -316,6 +317,7 @@ internal static class DemoCommand
             $"lr_scheduler_type: {s.LrSchedulerType}",
             $"warmup_ratio: {Num(s.WarmupRatio)}",
             $"weight_decay: {Num(s.WeightDecay)}",
+            $"max_grad_norm: {Num(s.MaxGradNorm)}",
             $"max_steps: {s.MaxSteps}",
             $"max_time: {s.MaxTime}",
             $"seed: {s.TrainSeed}",
@@ -335,7 +337,11 @@ internal static class DemoCommand
             "generative_eval:",
             $"  samples: {s.GenerativeEvalSamples}",
             $"  max_new_tokens: {s.GenerativeEvalMaxNewTokens}",
-            "  labels: [Yes, No]");
+            "  labels: [Yes, No]",
+            "### overfitting watch: one answer token + <|im_end|> per sample halves the per-token means (see docs/demo.md)",
+            $"overfit_loss: {Num(s.OverfitThresholds.Loss)}",
+            $"overfit_entropy: {Num(s.OverfitThresholds.Entropy)}",
+            $"overfit_token_accuracy: {Num(s.OverfitThresholds.TokenAccuracy)}");
     }
 
     /// <summary>The behaviour run's configuration: fine-tuning of the same tiny base model, every checkpoint kept (sanity compares them).</summary>
@@ -346,6 +352,7 @@ internal static class DemoCommand
             "### sharptune demo: the behaviour run (compliments and refusals; scored by sanity)",
             $"model_name_or_path: {Quote(c.ModelDir)}",
             $"template: {s.Template}",
+            $"default_system: {Quote(s.BehaviourDefaultSystem)}",
             "stage: sft",
             "do_train: true",
             $"finetuning_type: {s.BehaviourFinetuningType}",

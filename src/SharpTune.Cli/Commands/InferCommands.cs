@@ -76,6 +76,9 @@ internal static class InferCommands
             return (PreprocessSettingsBinder.Bind(k => PromptDrift.Keys.Contains(k) ? Lookup(k) : null, Describe).Prompt, adapter);
         }
         var run = RunFolder.Open(a.RequiredString("run"));
+        if (run.ModelPath is { } runModel && a.Has("model") && Path.TrimEndingDirectorySeparator(Path.GetFullPath(a.RequiredString("model"))) != runModel)
+            a.Error.WriteLine($"warning: --run {a.RequiredString("run")} is a full fine-tuning run whose weights are in {runModel}, " +
+                              $"but --model is {a.RequiredString("model")}: the answers are that model's, not the run's (give --model {runModel})");
         if (adapter is not null && run.AdapterPath is not null && Path.GetFullPath(adapter) != run.AdapterPath)
             throw new UserException($"--adapter {adapter} and --run {a.RequiredString("run")} (which holds the adapter {run.AdapterPath}) disagree; give one of them");
         var (settings, diffs) = PromptDrift.Apply(run.Prompt, Lookup, a.Bool("allow-prompt-drift"), Describe);
@@ -126,6 +129,7 @@ internal static class InferCommands
             BatchSize = a.Int("batch-size", 1),
             PrefixCache = !a.Bool("no-prefix-cache"),
             Weights = Storage(a),
+            Warning = w => a.Error.WriteLine("warning: " + w),
         };
         string dir = a.RequiredString("model");
         if (!Directory.Exists(dir)) throw new UserException($"--model: folder not found: {dir}");

@@ -61,6 +61,9 @@ public sealed record InferenceSettings
 
     /// <summary>Weight storage.</summary>
     public WeightStorage Weights { get; init; } = WeightStorage.Auto;
+
+    /// <summary>Receives warnings (e.g. prompts running past the model's <c>max_position_embeddings</c>); null: none are shown.</summary>
+    public Action<string>? Warning { get; init; }
 }
 
 /// <summary>What a run did.</summary>
@@ -187,6 +190,10 @@ public static class BatchInference
                 for (int i = resumed; i < items.Count; i++) labelIds[i] = LabelTokens(tokenizer, texts[i], prompts[i], labels!, settings.AddSpecialTokens, i);
                 context = Enumerable.Range(resumed, items.Count - resumed).Max(i => prompts[i].Length + labelIds[i].Max(l => l.Length));
             }
+            // transformers warns and goes on; so do we, once, with the numbers.
+            if (context > folder.Config.MaxPositionEmbeddings)
+                settings.Warning?.Invoke($"prompts plus generated tokens reach {context} positions, past the model's max_position_embeddings " +
+                                         $"{folder.Config.MaxPositionEmbeddings} ({folder.Path}/config.json); the model may degrade there");
             int batch = Math.Min(settings.BatchSize, items.Count - resumed);
             long tLoad = System.Diagnostics.Stopwatch.GetTimestamp();
             using var weights = DecoderWeights.Load(folder.Config, folder.Weights, backend, settings.Weights, maxPositions: context);

@@ -12,6 +12,13 @@ namespace SharpTune.Inference;
 /// <param name="AdapterPath">The checkpoint itself when it holds <c>adapter_config.json</c>, else null.</param>
 public sealed record RunFolder(string Checkpoint, PromptSettings Prompt, string? AdapterPath)
 {
+    /// <summary>
+    /// The checkpoint itself when it holds full-model weights (a full fine-tuning run), else null: then the run's
+    /// weights are only there, and a base model given beside <c>--run</c> would answer untrained.
+    /// </summary>
+    public string? ModelPath =>
+        File.Exists(Path.Combine(Checkpoint, "model.safetensors")) || File.Exists(Path.Combine(Checkpoint, "model.safetensors.index.json")) ? Checkpoint : null;
+
     /// <summary>Resolves <paramref name="dir"/> as <see cref="PromptSettingsFile.Find"/> does.</summary>
     public static RunFolder Open(string dir)
     {

@@ -153,7 +153,7 @@ public sealed class DemoQuickTests(DemoQuickRun demo)
         Assert.Equal(Answers(demo["predictions.jsonl"]), Answers(output));
         // The prompt is the training prompt: instruction and input joined by one newline, as the dataset_info.json entry reads them.
         var prompt = JsonDocument.Parse(File.ReadLines(output).First()).RootElement.GetProperty("prompt").GetString()!;
-        Assert.Contains("Answer only with Yes or No.\nUser's last 15 watched movies:", prompt, StringComparison.Ordinal);
+        Assert.Contains($"Answer only with Yes or No.\nUser's last {DemoSettings.Quick.HistoryLength} watched movies:", prompt, StringComparison.Ordinal);
 
         (code, _, err) = Cli("infer", "--model", demo["train"], "--data", demo["dataset/test_raw.jsonl"], "--dataset-info", demo["dataset/dataset_info.json"], "--dataset", "movielens_test",
             "--output", Path.Combine(demo.Scratch, "never.jsonl"));
@@ -218,7 +218,7 @@ public sealed class DemoQuickTests(DemoQuickRun demo)
         Assert.DoesNotContain("**Missing:**", behaviours);
         Assert.Contains(Path.Combine(demo.Out, "behaviours", "sanity"), behaviours);
         // The masking samples are read as training read them (train.yaml's dataset: movielens_train → dataset_info.json): one newline.
-        Assert.Contains("Answer only with Yes or No.\nUser's last 15 watched movies:", md, StringComparison.Ordinal);
+        Assert.Contains($"Answer only with Yes or No.\nUser's last {DemoSettings.Quick.HistoryLength} watched movies:", md, StringComparison.Ordinal);
         Assert.Equal(File.ReadAllText(demo["report.md"]).Split("## Masking")[1].Split("## Training")[0], md.Split("## Masking")[1].Split("## Training")[0]);
     }
 

@@ -1,3 +1,4 @@
+using System.Text.Json.Nodes;
 using System.Text.Json;
 using SharpTune.Cli;
 using SharpTune.Cli.CommandLine;
@@ -262,6 +263,36 @@ public sealed class InferCliTests : IDisposable
         Assert.Equal(Outputs("merged.jsonl"), Outputs("adapter.jsonl"));
         Assert.Equal(Outputs("merged.jsonl"), Outputs("run.jsonl"));
         Assert.NotEqual(Outputs("plain.jsonl"), Outputs("adapter.jsonl"));
+    }
+
+    [Fact]
+    public void A_full_fine_tuning_run_beside_another_model_and_prompts_past_the_context_are_warned_about()
+    {
+        var model = Model();
+        var data = DataFile();
+        // A full fine-tuning checkpoint: the model's own files plus the prompt settings.
+        var checkpoint = Path.Combine(_dir.File("fullrun"), "checkpoint-3");
+        Directory.CreateDirectory(checkpoint);
+        foreach (var f in Directory.GetFiles(model)) File.Copy(f, Path.Combine(checkpoint, Path.GetFileName(f)));
+        PromptSettingsFile.Write(checkpoint, new PromptSettings());
+        var r = Cli("", "infer", "--model", model, "--run", _dir.File("fullrun"), "--data", data, "--output", _dir.File("base.jsonl"), "--max-new-tokens", "1");
+        Assert.True(r.Code == 0, r.Err);
+        Assert.Contains($"is a full fine-tuning run whose weights are in {checkpoint}, but --model is {model}", r.Err);
+        r = Cli("", "infer", "--model", checkpoint, "--run", _dir.File("fullrun"), "--data", data, "--output", _dir.File("own.jsonl"), "--max-new-tokens", "1");
+        Assert.True(r.Code == 0, r.Err);
+        Assert.DoesNotContain("warning", r.Err);
+
+        // Past max_position_embeddings: one warning, and the run goes on (as transformers does).
+        var small = _dir.File("small-context");
+        Directory.CreateDirectory(small);
+        foreach (var f in Directory.GetFiles(model)) File.Copy(f, Path.Combine(small, Path.GetFileName(f)));
+        var config = JsonNode.Parse(File.ReadAllText(Path.Combine(small, "config.json")))!.AsObject();
+        config["max_position_embeddings"] = 24;
+        File.WriteAllText(Path.Combine(small, "config.json"), config.ToJsonString());
+        r = Cli("", "infer", "--model", small, "--data", data, "--output", _dir.File("long.jsonl"), "--max-new-tokens", "2");
+        Assert.True(r.Code == 0, r.Err);
+        Assert.Single(r.Err.Split('\n'), l => l.Contains("past the model's max_position_embeddings 24", StringComparison.Ordinal));
+        Assert.Equal(5, Lines(_dir.File("long.jsonl")).Length);
     }
 
     [Fact]
