@@ -56,7 +56,7 @@ internal static class InferCommands
             .Option("dataset", "The entry of --dataset-info to infer for.", "NAME")
             .Option("output", "Predictions JSONL (resumable; OUTPUT.partial while running, OUTPUT.infer.json records the settings).", "FILE", required: true)
             .PromptOptions(maxNewTokens: 16)
-            .Option("labels", "Label set, comma-separated (e.g. Yes,No): answers are extracted to it.", "LIST")
+            .Option("labels", "Label set, comma-separated (e.g. Yes,No): answers are extracted to it (default with --run: the run's generative_eval labels).", "LIST")
             .Option("positive", "The label whose probability is p (default: the first label).", "LABEL")
             .Flag("score", "Score the labels teacher-forced instead of generating (needs --labels).")
             .Flag("save-prompts", "Write each rendered prompt into its line.")
@@ -67,13 +67,20 @@ internal static class InferCommands
 
     private static (PromptSettings Prompt, string? Adapter) ResolvePrompt(ParsedArgs a)
     {
+        var r = ResolveRun(a);
+        return (r.Prompt, r.Adapter);
+    }
+
+    // The prompt settings and adapter to infer with, and the run folder when --run is given.
+    private static (PromptSettings Prompt, string? Adapter, RunFolder? Run) ResolveRun(ParsedArgs a)
+    {
         string? Lookup(string key) => key == "template_kwargs" ? PreprocessCommands.TemplateKwargs(a) : a.Has(key.Replace('_', '-')) ? a.String(key.Replace('_', '-')) : null;
         string Describe(string key) => key == "template_kwargs" ? "--template-kwarg" : "--" + key.Replace('_', '-');
         string? adapter = a.Has("adapter") ? a.RequiredString("adapter") : null;
         if (!a.Has("run"))
         {
             if (a.Bool("allow-prompt-drift")) throw new UserException("--allow-prompt-drift applies to --run DIR");
-            return (PreprocessSettingsBinder.Bind(k => PromptDrift.Keys.Contains(k) ? Lookup(k) : null, Describe).Prompt, adapter);
+            return (PreprocessSettingsBinder.Bind(k => PromptDrift.Keys.Contains(k) ? Lookup(k) : null, Describe).Prompt, adapter, null);
         }
         var run = RunFolder.Open(a.RequiredString("run"));
         if (run.ModelPath is { } runModel && a.Has("model") && Path.TrimEndingDirectorySeparator(Path.GetFullPath(a.RequiredString("model"))) != runModel)
@@ -83,7 +90,26 @@ internal static class InferCommands
             throw new UserException($"--adapter {adapter} and --run {a.RequiredString("run")} (which holds the adapter {run.AdapterPath}) disagree; give one of them");
         var (settings, diffs) = PromptDrift.Apply(run.Prompt, Lookup, a.Bool("allow-prompt-drift"), Describe);
         foreach (var d in diffs) a.Error.WriteLine($"prompt drift from {run.Checkpoint}: {d}");
-        return (settings, adapter ?? run.AdapterPath);
+        return (settings, adapter ?? run.AdapterPath, run);
+    }
+
+    /// <summary>
+    /// The label set: <c>--labels</c>, else the run's (its generative evaluation's, recorded in prompt_settings.json),
+    /// so answers are extracted to the labels the run was evaluated with; a --labels that differs from the run's is noted.
+    /// </summary>
+    private static LabelSet? ResolveLabels(ParsedArgs a, RunFolder? run)
+    {
+        var saved = run?.Settings.Labels;
+        if (!a.Has("labels"))
+        {
+            if (saved is null) return null;
+            a.Error.WriteLine($"labels {string.Join(",", saved)} from {Path.Combine(run!.Checkpoint, PromptSettingsFile.FileName)}");
+            return new LabelSet(saved, $"{Path.Combine(run.Checkpoint, PromptSettingsFile.FileName)}: labels");
+        }
+        var labels = LabelSet.Parse(a.RequiredString("labels"));
+        if (saved is not null && !labels.Labels.SequenceEqual(saved, StringComparer.Ordinal))
+            a.Error.WriteLine($"note: --labels {string.Join(",", labels.Labels)} differs from the run's labels {string.Join(",", saved)} ({run!.Checkpoint})");
+        return labels;
     }
 
     private static GenerationOptions Generation(ParsedArgs a) => new()
@@ -102,8 +128,8 @@ internal static class InferCommands
 
     private static int RunInfer(ParsedArgs a, Func<string, IModelFolder> openFolder)
     {
-        var (prompt, adapter) = ResolvePrompt(a);
-        var labels = a.Has("labels") ? LabelSet.Parse(a.RequiredString("labels")) : null;
+        var (prompt, adapter, run) = ResolveRun(a);
+        var labels = ResolveLabels(a, run);
         string dataPath;
         Data.Sft.DatasetDescription? description = null;
         if (a.Has("dataset-info"))

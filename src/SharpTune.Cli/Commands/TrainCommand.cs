@@ -49,9 +49,17 @@ internal static class TrainCommand
             ctx.Cancel = true; // the process stays alive to finish the step and checkpoint
             if (Interlocked.CompareExchange(ref signal, code, 0) != 0)
             {
-                // A second signal: exit now. Checkpoints are written under a temporary name and renamed when
-                // complete, so the last complete one stays loadable.
-                if (ctx.Signal == PosixSignal.SIGINT) Environment.Exit(InterruptedExit);
+                // A second signal: exit now, removing the unfinished outputs (a checkpoint being written is a
+                // temporary folder renamed only when complete, so the last complete one stays loadable). On a thread
+                // of its own: exiting from inside the runtime's signal callback can deadlock.
+                if (ctx.Signal == PosixSignal.SIGINT)
+                    new Thread(() =>
+                    {
+                        var (removed, kept) = SharpTune.IO.TemporaryOutputs.AbandonAll();
+                        a.Error.WriteLine(CliApp.InterruptLine("SIGINT", removed, kept));
+                        a.Error.Flush();
+                        Environment.Exit(InterruptedExit);
+                    }) { IsBackground = false, Name = "sharptune-interrupt" }.Start();
                 return;
             }
             a.Error.WriteLine($"{(code == InterruptedExit ? "SIGINT" : "SIGTERM")}: finishing the current step and writing a checkpoint (SIGINT again to exit at once)");

@@ -198,7 +198,7 @@ internal sealed class ProgressView
             if (v.Generative is { } g) text += string.Create(c, $" · generative acc {ProgressText.Metric(g.Accuracy)} (n={g.Samples}, unparseable {g.UnparseableRate:0.0%})");
             rows.Add(new Markup(Markup.Escape(text)));
         }
-        if (_checkpoint is { } k) rows.Add(new Markup(Markup.Escape($"checkpoint: {k.Path} (step {k.Step}, {k.Reason})")));
+        if (_checkpoint is { } k) rows.Add(new Markup(Markup.Escape($"checkpoint: {k.Path} (step {k.Step}, {k.Reason}{(k.Seconds is double s ? string.Create(c, $", written in {s:0.00} s") : "")})")));
         foreach (var w in _warnings) rows.Add(new Markup("[yellow]warning:[/] " + Markup.Escape(w)));
         if (_finished is { } fin) rows.Add(new Markup(Markup.Escape($"finished: {fin.Reason}")));
         return new Rows(rows);

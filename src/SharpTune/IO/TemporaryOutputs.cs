@@ -136,19 +136,43 @@ public static class TemporaryOutputs
         Thread.Sleep(Timeout.Infinite);
     }
 
-    private static void RemoveStale(string dir, string prefix)
+    /// <summary>
+    /// Removes every temporary in <paramref name="dir"/> (<c>.NAME.tmp-PID-…</c>, whatever NAME) left by a process that
+    /// no longer runs — for writers whose next output has another name than the one a killed run was writing (a
+    /// training run's next checkpoint-N). Each removal is reported through <see cref="StaleRemoved"/>; returns them.
+    /// </summary>
+    public static IReadOnlyList<string> RemoveStaleIn(string dir) => RemoveStale(dir, null);
+
+    // prefix null: any ".NAME.tmp-" name.
+    private static List<string> RemoveStale(string dir, string? prefix)
     {
-        if (!Directory.Exists(dir)) return;
-        foreach (var entry in Directory.EnumerateFileSystemEntries(dir, "*", new EnumerationOptions { AttributesToSkip = 0 }))
+        var removed = new List<string>();
+        if (!Directory.Exists(dir)) return removed;
+        foreach (var entry in Directory.EnumerateFileSystemEntries(dir, "*", new EnumerationOptions { AttributesToSkip = 0 }).ToList())
         {
-            if (!Path.GetFileName(entry).StartsWith(prefix, StringComparison.Ordinal)) continue;
-            var rest = Path.GetFileName(entry)[prefix.Length..];
+            var name = Path.GetFileName(entry);
+            int start;
+            if (prefix is not null)
+            {
+                if (!name.StartsWith(prefix, StringComparison.Ordinal)) continue;
+                start = prefix.Length;
+            }
+            else
+            {
+                int marker = name.LastIndexOf(".tmp-", StringComparison.Ordinal);
+                if (name[0] != '.' || marker <= 0) continue;
+                start = marker + ".tmp-".Length;
+            }
+            var rest = name[start..];
             var dash = rest.IndexOf('-');
             if (dash <= 0 || !int.TryParse(rest.AsSpan(0, dash), NumberStyles.None, CultureInfo.InvariantCulture, out var pid)) continue;
             if (pid == Environment.ProcessId || ProcessIsAlive(pid)) continue;
             Delete(entry);
-            if (!File.Exists(entry) && !Directory.Exists(entry)) StaleRemoved?.Invoke(entry);
+            if (File.Exists(entry) || Directory.Exists(entry)) continue;
+            removed.Add(entry);
+            StaleRemoved?.Invoke(entry);
         }
+        return removed;
     }
 
     private static bool ProcessIsAlive(int pid)

@@ -85,9 +85,9 @@ public sealed class PreprocessCache
 
     /// <summary>
     /// Stores <paramref name="dataset"/> under <paramref name="key"/> with a manifest describing its inputs, and the
-    /// prompt settings it was rendered with when given.
+    /// prompt settings it was rendered with (and its cutoff_len and truncation) when given.
     /// </summary>
-    public void Save(string key, TokenizedDataset dataset, JsonObject manifest, IEnumerable<string>? reportLines = null, PromptSettings? promptSettings = null)
+    public void Save(string key, TokenizedDataset dataset, JsonObject manifest, IEnumerable<string>? reportLines = null, RunPromptSettings? promptSettings = null)
     {
         Directory.CreateDirectory(Root);
         var final = EntryPath(key);

@@ -87,7 +87,7 @@ public static class PreprocessPipeline
         };
         // The entry records the prompt settings with the template text it rendered with, for inference to reuse.
         var prompt = inputs.Options.Prompt with { TemplateSource = inputs.Options.Prompt.TemplateSource ?? inputs.TemplateText };
-        cache.Save(key, dataset, manifest, ReportLines(report), prompt);
+        cache.Save(key, dataset, manifest, ReportLines(report), RunPromptSettings.From(inputs.Options with { Prompt = prompt }));
         // From here on the samples are read from the cache file (memory-mapped), as a cached run reads them.
         var mapped = PreprocessCache.OpenMapped(Path.Combine(cache.EntryPath(key), "data.bin"));
         return new PreprocessResult(mapped, s, key, false, cache.EntryPath(key), sw.Elapsed.TotalSeconds);

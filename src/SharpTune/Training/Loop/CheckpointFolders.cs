@@ -41,7 +41,9 @@ public static partial class CheckpointFolders
     /// <summary>
     /// Fills a temporary sibling of <paramref name="path"/> through <paramref name="fill"/>, then renames it to
     /// <paramref name="path"/>. An existing folder of that name is renamed aside first and deleted after the new one
-    /// is in place. On any failure the temporary folder is removed and <paramref name="path"/> is untouched.
+    /// is in place. On any failure the temporary folder is removed and <paramref name="path"/> is untouched. The
+    /// temporaries are <see cref="TemporaryOutputs"/>' (<c>.checkpoint-N.tmp-PID-…</c>): an interrupt removes them and
+    /// never lets a rename happen after it, and those of a killed process are swept by <see cref="RemoveStale"/>.
     /// </summary>
     public static void WriteReplacing(string path, Action<string> fill)
     {
@@ -51,24 +53,40 @@ public static partial class CheckpointFolders
             AtomicDirectory.Create(full, fill);
             return;
         }
-        var parent = Path.GetDirectoryName(full)!;
-        var name = Path.GetFileName(full);
-        var tmp = Path.Combine(parent, $".{name}.tmp-{Environment.ProcessId}-{Guid.NewGuid():N}");
-        var old = Path.Combine(parent, $".{name}.old-{Environment.ProcessId}-{Guid.NewGuid():N}");
-        Directory.CreateDirectory(tmp);
+        var tmp = TemporaryOutputs.Begin(full);
+        string? old = null;
         try
         {
+            Directory.CreateDirectory(tmp);
             fill(tmp);
-            Directory.Move(full, old);
-            Directory.Move(tmp, full);
+            // The folder replaced is itself a temporary from here on: an interrupt or a later run removes it.
+            old = TemporaryOutputs.Begin(full);
+            TemporaryOutputs.Commit(tmp, full, () =>
+            {
+                Directory.Move(full, old);
+                try { Directory.Move(tmp, full); }
+                catch
+                {
+                    Directory.Move(old, full);
+                    throw;
+                }
+            });
         }
         catch
         {
-            try { Directory.Delete(tmp, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+            TemporaryOutputs.Discard(tmp);
+            if (old is not null) TemporaryOutputs.Discard(old);
             throw;
         }
-        Directory.Delete(old, recursive: true);
+        TemporaryOutputs.Discard(old);
     }
+
+    /// <summary>
+    /// Removes what a killed run left in <paramref name="outputDir"/>: every temporary (<c>.NAME.tmp-PID-…</c>, a
+    /// checkpoint, the final adapter's staging folder, a results file) of a process that no longer runs. Returns the
+    /// paths removed (each is also reported through <see cref="TemporaryOutputs.StaleRemoved"/>).
+    /// </summary>
+    public static IReadOnlyList<string> RemoveStale(string outputDir) => TemporaryOutputs.RemoveStaleIn(outputDir);
 
     /// <summary>
     /// transformers' <c>_rotate_checkpoints</c> (ordered by step): with more than <paramref name="limit"/> checkpoints,

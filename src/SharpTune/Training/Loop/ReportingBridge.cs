@@ -36,7 +36,7 @@ public sealed class ReportingBridge(Reporting.ITrainingObserver target, string o
     }
 
     /// <inheritdoc />
-    public void OnCheckpoint(CheckpointReport checkpoint) => target.OnEvent(new CheckpointSaved(checkpoint.Step, checkpoint.Path, "save"));
+    public void OnCheckpoint(CheckpointReport checkpoint) => target.OnEvent(new CheckpointSaved(checkpoint.Step, checkpoint.Path, "save", checkpoint.Seconds));
 
     /// <inheritdoc />
     public void OnWarning(TrainingWarning warning) =>

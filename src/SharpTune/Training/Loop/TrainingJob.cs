@@ -138,6 +138,9 @@ public sealed class TrainingJob : IDisposable
                 Observers = observers ?? [],
                 GenerativeEvaluator = generative,
                 PromptSettings = inputs.Options.Prompt,
+                CutoffLen = inputs.Options.CutoffLen,
+                Truncation = inputs.Options.Truncation,
+                LabelNames = g.Labels,
             });
             return new TrainingJob(config, args, splits, folder, backend, model, run);
         }

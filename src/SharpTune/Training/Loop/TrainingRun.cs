@@ -38,6 +38,19 @@ public sealed record TrainingRunInputs
     /// <summary>The run's prompt settings (template text resolved), written as <c>prompt_settings.json</c> at the root of output_dir and into every checkpoint, or null.</summary>
     public PromptSettings? PromptSettings { get; init; }
 
+    /// <summary>The <c>cutoff_len</c> the samples were cut to, recorded in <c>prompt_settings.json</c> (null: not recorded).</summary>
+    public int? CutoffLen { get; init; }
+
+    /// <summary>The <c>truncation</c> policy the samples were cut with, recorded in <c>prompt_settings.json</c> (null: not recorded).</summary>
+    public TruncationMode? Truncation { get; init; }
+
+    /// <summary>The label names (<c>generative_eval.labels</c>), recorded in <c>prompt_settings.json</c> so inference extracts answers to them (null: none).</summary>
+    public IReadOnlyList<string>? LabelNames { get; init; }
+
+    /// <summary>What <c>prompt_settings.json</c> holds, or null without <see cref="PromptSettings"/>.</summary>
+    public RunPromptSettings? SavedPromptSettings =>
+        PromptSettings is { } p ? new RunPromptSettings { Prompt = p, CutoffLen = CutoffLen, Truncation = Truncation, Labels = LabelNames } : null;
+
     /// <summary>The clock of <c>max_time</c>, elapsed times and throughput.</summary>
     public TimeProvider Clock { get; init; } = TimeProvider.System;
 
@@ -54,6 +67,12 @@ public sealed record TrainingRunInputs
 /// </summary>
 public sealed class TrainingRun
 {
+    /// <summary>train_results.json's count of right-padding positions in the training batches.</summary>
+    public const string PaddingTokensKey = "num_padding_tokens";
+
+    /// <summary>train_results.json's share of padding among all positions of the training batches: padding / (padding + num_input_tokens_seen).</summary>
+    public const string PaddingRatioKey = "padding_ratio";
+
     /// <summary>The log LLaMA-Factory's LogCallback writes (one JSON object a line).</summary>
     public const string TrainerLogFile = "trainer_log.jsonl";
 
@@ -76,6 +95,9 @@ public sealed class TrainingRun
     private TrainerStateFile _state = new();
     private Trainer? _trainer;
     private long _startTimestamp, _sessionStartStep, _sessionTokens;
+    // Right padding of the training micro-batches since the run began (kept across resumption): positions a padded
+    // batch holds beyond its samples' tokens. The engine skips them; the figure says how well batches are packed.
+    private long _paddingTokens;
     // The logging window (transformers' tr_loss between two logs) and the run's sum of step losses.
     private long _windowSteps;
     private double _windowLoss, _windowAccuracy, _windowEntropy, _totalLoss, _lastGradNorm, _lastLearningRate;
@@ -180,7 +202,9 @@ public sealed class TrainingRun
     {
         int start = microBatch * _args.PerDeviceTrainBatchSize, count = Math.Min(_args.PerDeviceTrainBatchSize, order.Length - start);
         var padded = BatchCollator.Collate(_in.TrainSet, new ArraySegment<int>(order, start, count), _args.PadTokenId);
-        return TrainingBatch.FromPadded(padded.InputIds, padded.Labels, padded.AttentionMask, _in.Model.Config.VocabSize, "training batch");
+        var batch = TrainingBatch.FromPadded(padded.InputIds, padded.Labels, padded.AttentionMask, _in.Model.Config.VocabSize, "training batch");
+        _paddingTokens += (long)batch.Sequences * batch.PaddedLength - batch.Tokens;
+        return batch;
     }
 
     private double Elapsed => _in.Clock.GetElapsedTime(_startTimestamp).TotalSeconds;
@@ -315,14 +339,15 @@ public sealed class TrainingRun
             WriteModel(tmp, checkpoint: true);
             SafeWrite(Path.Combine(tmp, SchedulerFile), SchedulerJson());
             SafeWrite(Path.Combine(tmp, RunStateFile), RunStateJson());
-            if (_in.PromptSettings is { } prompt) PromptSettingsFile.Write(Path.Combine(tmp, PromptSettingsFile.FileName), prompt);
+            if (_in.SavedPromptSettings is { } prompt) PromptSettingsFile.Write(Path.Combine(tmp, PromptSettingsFile.FileName), prompt);
             _state.Save(Path.Combine(tmp, TrainerStateFile.FileName));
             _in.BeforeCheckpointCommit?.Invoke(tmp);
         });
+        double seconds = _in.Clock.GetElapsedTime(clock).TotalSeconds;   // the write alone, rotation apart
         _lastSavedStep = _state.GlobalStep;
         _lastCheckpoint = path;
         var deleted = CheckpointFolders.Rotate(_args.OutputDir, _args.SaveTotalLimit, _state.BestModelCheckpoint);
-        var report = new CheckpointReport(_state.GlobalStep, path, _in.Clock.GetElapsedTime(clock).TotalSeconds, deleted);
+        var report = new CheckpointReport(_state.GlobalStep, path, seconds, deleted);
         foreach (var o in _in.Observers) o.OnCheckpoint(report);
     }
 
@@ -335,10 +360,25 @@ public sealed class TrainingRun
         if (checkpoint) TrainingCheckpoint.WriteInto(folder, _trainer!, _in.BaseModelPath);
         else if (model.Mode == FineTuningMode.Lora)
         {
-            var staged = Path.Combine(folder, $".adapter.tmp-{Guid.NewGuid():N}");
-            PeftAdapter.Save(staged, model.ExportAdapter(), _in.BaseModelPath);
-            foreach (var f in Directory.GetFiles(staged)) File.Move(f, Path.Combine(folder, Path.GetFileName(f)), overwrite: true);
-            Directory.Delete(staged);
+            // PEFT's files are staged in a registered temporary folder and moved into place in one commit: an interrupt
+            // removes the staging folder and never leaves one file new and the other old; a killed run's is swept.
+            var staged = TemporaryOutputs.Begin(Path.Combine(folder, "adapter"));
+            try
+            {
+                PeftAdapter.Save(staged, model.ExportAdapter(), _in.BaseModelPath);
+                var files = Directory.GetFiles(staged);
+                var finals = files.Select(f => Path.Combine(folder, Path.GetFileName(f))).ToArray();
+                TemporaryOutputs.Commit([staged], finals, () =>
+                {
+                    for (int i = 0; i < files.Length; i++) File.Move(files[i], finals[i], overwrite: true);
+                    Directory.Delete(staged);
+                });
+            }
+            catch
+            {
+                TemporaryOutputs.Discard(staged);
+                throw;
+            }
         }
         else
         {
@@ -384,6 +424,7 @@ public sealed class TrainingRun
             ["rng"] = new JsonObject { ["seed"] = _args.Seed, ["generator"] = "splitmix64", ["dropout"] = "counter-based hash of (seed, step, micro-batch, layer, projection, element)" },
             ["log_window"] = new JsonObject { ["steps"] = _windowSteps, ["loss_sum"] = _windowLoss, ["token_accuracy_sum"] = _windowAccuracy, ["entropy_sum"] = _windowEntropy },
             ["total_loss_sum"] = _totalLoss,
+            ["padding_tokens"] = _paddingTokens,
             ["last_grad_norm"] = _lastGradNorm,
             ["last_learning_rate"] = _lastLearningRate,
             ["last_eval_step"] = _lastEvalStep,
@@ -416,6 +457,8 @@ public sealed class TrainingRun
         {
             throw new UserException($"{dir}: output_dir is not writable ({e.Message})", e);
         }
+        // A killed run's unfinished outputs (checkpoint-N or adapter temporaries of a process that is gone) go first.
+        CheckpointFolders.RemoveStale(dir);
         if (nonEmpty && resume is null)
         {
             // overwrite_output_dir: the earlier run's checkpoints and logs would mix with this one's; they go.
@@ -471,6 +514,7 @@ public sealed class TrainingRun
             _windowAccuracy = w["token_accuracy_sum"]!.GetValue<double>();
             _windowEntropy = w["entropy_sum"]!.GetValue<double>();
             _totalLoss = run["total_loss_sum"]!.GetValue<double>();
+            _paddingTokens = run["padding_tokens"]?.GetValue<long>() ?? 0;   // absent in checkpoints written before it was counted
             _lastGradNorm = run["last_grad_norm"]!.GetValue<double>();
             _lastLearningRate = run["last_learning_rate"]!.GetValue<double>();
             _lastEvalStep = run["last_eval_step"]!.GetValue<long>();
@@ -526,6 +570,9 @@ public sealed class TrainingRun
         var trainMetrics = train.ToDictionary(kv => kv.Key, kv => kv.Value);
         trainMetrics["epoch"] = _state.Epoch;
         trainMetrics["num_input_tokens_seen"] = _state.NumInputTokensSeen;
+        // The right padding of the training batches: padded positions and their share of all positions.
+        trainMetrics[PaddingTokensKey] = _paddingTokens;
+        trainMetrics[PaddingRatioKey] = _paddingTokens + _state.NumInputTokensSeen > 0 ? (double)_paddingTokens / (_paddingTokens + _state.NumInputTokensSeen) : 0;
 
         IReadOnlyDictionary<string, double>? evalMetrics = null;
         if (_in.EvalSet is { Count: > 0 } && reason is TrainingStopReason.Completed or TrainingStopReason.Overfitting)
@@ -538,7 +585,7 @@ public sealed class TrainingRun
         if (reason != TrainingStopReason.Cancelled)
         {
             WriteModel(dir, checkpoint: false);
-            if (_in.PromptSettings is { } prompt) PromptSettingsFile.Write(Path.Combine(dir, PromptSettingsFile.FileName), prompt);
+            if (_in.SavedPromptSettings is { } prompt) PromptSettingsFile.Write(Path.Combine(dir, PromptSettingsFile.FileName), prompt);
         }
         _state.Save(Path.Combine(dir, TrainerStateFile.FileName));
         WriteMetrics(Path.Combine(dir, "train_results.json"), trainMetrics);

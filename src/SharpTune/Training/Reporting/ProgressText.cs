@@ -45,7 +45,7 @@ public static class ProgressText
             : string.Create(C, $"train: resuming at step {s.Step} of {s.TotalSteps} ({Epochs(s.TotalEpochs)}), output {s.OutputDir}"),
         StepLogged l => StepLine(l, startStep),
         EvaluationCompleted v => EvalLine(v),
-        CheckpointSaved c => string.Create(C, $"checkpoint step={c.Step} path={c.Path} reason={c.Reason}"),
+        CheckpointSaved c => string.Create(C, $"checkpoint step={c.Step} path={c.Path} reason={c.Reason}{(c.Seconds is double s ? $" seconds={s:0.000}" : "")}"),
         TrainingWarning w => $"warning: {w.Message}",
         TrainingFinished f => string.Create(C, $"finished step={f.Step} reason={f.Reason} elapsed={Timedelta(f.Elapsed)}")
             + (f.TrainLoss is { } tl ? $" train_loss={Metric(tl)}" : ""),

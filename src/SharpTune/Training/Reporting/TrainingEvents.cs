@@ -52,7 +52,8 @@ public sealed record GenerativeEvalSummary(int Samples, double Accuracy, double?
 /// <param name="Step">The step the checkpoint holds.</param>
 /// <param name="Path">The checkpoint folder (<c>output_dir/checkpoint-N</c>).</param>
 /// <param name="Reason">Why it was written: <c>save_steps</c>, <c>epoch</c>, <c>time budget</c>, <c>signal</c>, <c>end</c>, ….</param>
-public sealed record CheckpointSaved(long Step, string Path, string Reason) : TrainingEvent(Step);
+/// <param name="Seconds">How long writing it took (null: not measured).</param>
+public sealed record CheckpointSaved(long Step, string Path, string Reason, double? Seconds = null) : TrainingEvent(Step);
 
 /// <summary>A warning raised during the run (overfitting, train/inference drift, …), printed once and logged.</summary>
 /// <param name="Step">The step at which the condition was seen.</param>
