@@ -34,6 +34,75 @@ public class PromptSettingsTests
         Assert.Equal(["template", "template_source", "default_system", "template_kwargs", "think_block", "train_on_eot", "completion_eos"], PromptSettingsFile.FieldNames);
     }
 
+    [Fact]
+    public void ARunsFileRecordsEnableThinkingCutoffTruncationAndLabelsAndReadsBack()
+    {
+        using var tmp = TestEnvironment.TempDir();
+        var run = new RunPromptSettings { Prompt = Sample(), CutoffLen = 448, Truncation = TruncationMode.History, Labels = ["Yes", "No"] };
+        var path = PromptSettingsFile.Write(tmp.Path, run);
+        Assert.Single(Directory.GetFiles(tmp.Path));
+        Assert.Equal(run, PromptSettingsFile.ReadRun(path));
+        Assert.Equal(Sample(), PromptSettingsFile.Read(path));   // the prompt settings alone, as every other reader takes them
+        var json = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(path))!.AsObject();
+        Assert.Equal(["template", "template_source", "default_system", "template_kwargs", "enable_thinking", "think_block", "train_on_eot", "completion_eos",
+            "cutoff_len", "truncation", "labels"], json.Select(kv => kv.Key));
+        Assert.True(json["enable_thinking"]!.GetValue<bool>());   // think_block answer
+        Assert.Equal(448, json["cutoff_len"]!.GetValue<int>());
+        Assert.Equal("history", json["truncation"]!.GetValue<string>());
+        Assert.Equal(["Yes", "No"], json["labels"]!.AsArray().Select(l => l!.GetValue<string>()));
+
+        // Not recorded: null, and null back.
+        var bare = new RunPromptSettings { Prompt = new PromptSettings() };
+        PromptSettingsFile.Write(path, bare);
+        Assert.Contains("\"labels\": null", File.ReadAllText(path));
+        Assert.Contains("\"enable_thinking\": false", File.ReadAllText(path));
+        Assert.Equal(bare, PromptSettingsFile.ReadRun(path));
+    }
+
+    [Fact]
+    public void AFileWithoutTheRunFieldsStillLoads()
+    {
+        // As written before enable_thinking, cutoff_len, truncation and labels existed (and as ToJson(PromptSettings) still writes).
+        using var tmp = TestEnvironment.TempDir();
+        var path = tmp.File(PromptSettingsFile.FileName);
+        File.WriteAllText(path, """
+            {
+              "template": "chatml",
+              "template_source": null,
+              "default_system": "You rate movies.",
+              "template_kwargs": {},
+              "think_block": "prompt",
+              "train_on_eot": true,
+              "completion_eos": true
+            }
+            """);
+        var run = PromptSettingsFile.ReadRun(path);
+        Assert.Equal(new PromptSettings { Template = "chatml", DefaultSystem = "You rate movies." }, run.Prompt);
+        Assert.Null(run.CutoffLen);
+        Assert.Null(run.Truncation);
+        Assert.Null(run.Labels);
+    }
+
+    [Theory]
+    [InlineData("\"enable_thinking\": true", "field enable_thinking: true contradicts think_block prompt")]
+    [InlineData("\"enable_thinking\": \"no\"", "field enable_thinking: expected true or false")]
+    [InlineData("\"cutoff_len\": 1", "field cutoff_len: expected an integer >= 2")]
+    [InlineData("\"cutoff_len\": 2.5", "field cutoff_len: expected an integer >= 2")]
+    [InlineData("\"truncation\": \"right\"", "field truncation: expected left, history, drop, error or null, got 'right'")]
+    [InlineData("\"labels\": []", "field labels: expected a non-empty array of non-empty strings")]
+    [InlineData("\"labels\": [\"Yes\", 1]", "field labels: expected a non-empty array of non-empty strings")]
+    [InlineData("\"labels\": \"Yes,No\"", "field labels: expected a non-empty array of non-empty strings")]
+    public void BadRunFieldsNameTheFileAndField(string field, string message)
+    {
+        using var tmp = TestEnvironment.TempDir();
+        var path = tmp.File(PromptSettingsFile.FileName);
+        var json = PromptSettingsFile.ToJson(new PromptSettings()).TrimEnd().TrimEnd('}') + ", " + field + "}";
+        File.WriteAllText(path, json);
+        var e = Assert.Throws<UserException>(() => PromptSettingsFile.ReadRun(path));
+        Assert.StartsWith(path + ": " + message, e.Message);
+        Assert.Throws<UserException>(() => PromptSettingsFile.Read(path));   // every reader checks them
+    }
+
     [Theory]
     [InlineData("\"extra\": 1", "unknown field(s) extra")]
     [InlineData(null, "missing field(s) completion_eos")]
@@ -83,6 +152,9 @@ public class PromptSettingsTests
         }, new PreprocessCache(tmp.File("cache")), rebuild: false);
         var saved = PromptSettingsFile.Read(r.EntryPath);
         Assert.Equal(options.Prompt with { TemplateSource = "fake template text" }, saved);
+        var entry = PromptSettingsFile.ReadRun(r.EntryPath);   // with the cutoff_len and truncation its samples were cut with; no labels
+        Assert.Equal((1024, TruncationMode.Left), (entry.CutoffLen!.Value, entry.Truncation!.Value));
+        Assert.Null(entry.Labels);
 
         // Inference built from the saved settings renders the training prompt prefix of the same record.
         var record = SftDatasetReader.Read(data)[0];

@@ -171,6 +171,27 @@ public sealed class TrainCommandTests : IDisposable
         foreach (var f in new[] { "training_loss.png", "training_eval_loss.png", "eval_results.json", "adapter_model.safetensors" })
             Assert.True(File.Exists(Path.Combine(output, f)), f);
         Assert.NotNull(JsonNode.Parse(File.ReadAllText(Path.Combine(output, "eval_results.json")))!["eval_gen_accuracy"]);
+
+        // prompt_settings.json, at the root and in each checkpoint, holds what inference needs to ask as training did.
+        foreach (var folder in new[] { output, Path.Combine(output, "checkpoint-4") })
+        {
+            var settings = JsonNode.Parse(File.ReadAllText(Path.Combine(folder, "prompt_settings.json")))!.AsObject();
+            Assert.Equal("qwen3", settings["template"]!.GetValue<string>());
+            Assert.False(settings["enable_thinking"]!.GetValue<bool>());   // qwen3_nothink
+            Assert.Equal("prompt", settings["think_block"]!.GetValue<string>());
+            Assert.Equal(256, settings["cutoff_len"]!.GetValue<int>());
+            Assert.Equal("left", settings["truncation"]!.GetValue<string>());
+            Assert.Equal(["Yes", "No"], settings["labels"]!.AsArray().Select(l => l!.GetValue<string>()));
+        }
+        // infer --run takes the run's labels when --labels is not given: answers are extracted and scored against them.
+        var (inferCode, _, inferErr) = TinyModelFiles.Cli(["infer", "--model", _model, "--run", output, "--data", Path.Combine(_dir.File("ml"), "ml_eval.json"),
+            "--output", _dir.File("ml-preds.jsonl"), "--max-new-tokens", "2"]);
+        Assert.True(inferCode == 0, inferErr);
+        Assert.Contains($"labels Yes,No from {Path.Combine(output, "prompt_settings.json")}", inferErr);
+        Assert.Contains("accuracy", inferErr);
+        var (_, _, noteErr) = TinyModelFiles.Cli(["infer", "--model", _model, "--run", output, "--data", Path.Combine(_dir.File("ml"), "ml_eval.json"),
+            "--output", _dir.File("ml-preds-2.jsonl"), "--max-new-tokens", "2", "--labels", "No,Yes"]);
+        Assert.Contains("note: --labels No,Yes differs from the run's labels Yes,No", noteErr);
     }
 
     [Fact]
@@ -235,6 +256,48 @@ public sealed class TrainCommandTests : IDisposable
         Assert.True(step >= 3 && step < 100000);
         Assert.Contains($"kept {checkpoint}", err);
         Assert.True(File.Exists(Path.Combine(checkpoint, "adapter_model.safetensors")));
+    }
+
+    [Fact]
+    public async Task ASecondSigintWhileACheckpointIsWrittenRemovesItsTemporaryAndKeepsThePreviousCheckpoint()
+    {
+        var output = _dir.File("sigint2-out");
+        var config = MovieLensConfig(output);
+        var psi = new ProcessStartInfo(Path.Combine(AppContext.BaseDirectory, "SharpTune.Cli"))
+        {
+            RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false, WorkingDirectory = _dir.Path,
+        };
+        // Every commit waits, so the checkpoint's temporary folder exists long enough to be interrupted in.
+        psi.Environment["SHARPTUNE_TEST_COMMIT_DELAY_MS"] = "300";
+        foreach (var a in new[] { "train", config, "generative_eval.samples=0", "eval_strategy=no", "max_steps=100000", "save_steps=2", "plot_loss=false", "--cache-dir", _dir.File("cache") })
+            psi.ArgumentList.Add(a);
+        using var p = Process.Start(psi)!;
+        var stderr = p.StandardError.ReadToEndAsync(TestContext.Current.CancellationToken);
+        var stdout = p.StandardOutput.ReadToEndAsync(TestContext.Current.CancellationToken);
+        var first = Path.Combine(output, "checkpoint-2");
+        string? temporary = null;
+        var clock = Stopwatch.StartNew();
+        while (temporary is null && !p.HasExited && clock.Elapsed < TimeSpan.FromMinutes(3))
+        {
+            // The first checkpoint complete, the second being written.
+            if (File.Exists(Path.Combine(first, "trainer_state.json")) && Directory.Exists(output))
+                temporary = Directory.GetDirectories(output, ".checkpoint-4.tmp-*").FirstOrDefault();
+            if (temporary is null) await Task.Delay(10, TestContext.Current.CancellationToken);
+        }
+        Assert.True(temporary is not null, $"no checkpoint-4 temporary seen (exit {(p.HasExited ? p.ExitCode : -1)}): {(p.HasExited ? await stderr : "")}");
+        using (var kill = Process.Start("kill", ["-INT", $"{p.Id}"])) kill.WaitForExit();
+        await Task.Delay(100, TestContext.Current.CancellationToken);
+        using (var kill = Process.Start("kill", ["-INT", $"{p.Id}"])) kill.WaitForExit();
+        Assert.True(p.WaitForExit(60_000), "no exit after the second SIGINT");
+        var err = await stderr;
+        await stdout;
+        Assert.True(p.ExitCode == 130, $"exit {p.ExitCode}: {err}");
+        Assert.Contains("interrupted (SIGINT): removed", err);
+        Assert.Empty(Directory.GetFileSystemEntries(output, ".*"));   // no temporary left behind
+        Assert.False(Directory.Exists(Path.Combine(output, "checkpoint-4")));
+        Assert.Equal(first, SharpTune.Training.Loop.CheckpointFolders.Latest(output));   // the previous checkpoint, complete
+        (int code, _, err) = Train(config, "generative_eval.samples=0", "eval_strategy=no", "max_steps=4", "save_steps=2", "resume_from_checkpoint=true");
+        Assert.True(code == 0, err);
     }
 
     [Fact]

@@ -50,15 +50,17 @@ internal static class LoopFixtures
     /// <summary>Runs a whole loop with a fresh model; returns the result.</summary>
     public static TrainingRunResult Train(TrainingArguments args, TokenizedDataset train, TokenizedDataset? eval = null, double dropout = 0,
         IReadOnlyList<ITrainingObserver>? observers = null, IGenerativeEvaluator? generative = null, TimeProvider? clock = null,
-        Action<string>? beforeCommit = null, CancellationTokenSource? cancel = null, string dataFingerprint = "data-1", SharpTune.Preprocessing.PromptSettings? prompt = null)
+        Action<string>? beforeCommit = null, CancellationTokenSource? cancel = null, string dataFingerprint = "data-1", SharpTune.Preprocessing.PromptSettings? prompt = null,
+        Func<TrainingRunInputs, TrainingRunInputs>? configure = null)
     {
         using var backend = ComputeBackends.Create();
         using var model = Lora(backend, TrainingRun.RequiredTokens(train, eval, args), dropout);
-        var run = new TrainingRun(args, new TrainingRunInputs
+        var inputs = new TrainingRunInputs
         {
             Model = model, TrainSet = train, EvalSet = eval, ModelFingerprint = "tiny-qwen3", DataFingerprint = dataFingerprint,
             Observers = observers ?? [], GenerativeEvaluator = generative, Clock = clock ?? TimeProvider.System, BeforeCheckpointCommit = beforeCommit, PromptSettings = prompt,
-        });
+        };
+        var run = new TrainingRun(args, configure is null ? inputs : configure(inputs));
         return run.Run(cancel?.Token ?? TestContext.Current.CancellationToken);
     }
 }

@@ -29,7 +29,8 @@ public sealed class TrainingRunTests
         var obs = new RecordingObserver();
         var args = LoopFixtures.Args(outDir) with { EvalStrategy = EvaluationStrategy.Steps, EvalSteps = 3 };
         var prompt = new SharpTune.Preprocessing.PromptSettings { TemplateSource = "{{ messages }}" };
-        var result = LoopFixtures.Train(args, Train, Eval, observers: [obs], prompt: prompt);
+        var result = LoopFixtures.Train(args, Train, Eval, observers: [obs], prompt: prompt,
+            configure: i => i with { CutoffLen = 12, Truncation = SharpTune.Preprocessing.TruncationMode.Drop, LabelNames = ["Yes", "No"] });
 
         // 17 samples / 3 = 6 batches, accumulation 2 → 3 updates an epoch, 2 epochs.
         Assert.Equal(TrainingStopReason.Completed, result.Reason);
@@ -53,6 +54,10 @@ public sealed class TrainingRunTests
         // The prompt settings travel with every checkpoint and the final adapter.
         Assert.Equal("{{ messages }}", SharpTune.Preprocessing.PromptSettingsFile.Read(Path.Combine(outDir, "prompt_settings.json")).TemplateSource);
         Assert.Equal("{{ messages }}", TrainingCheckpoint.LoadPromptSettings(CheckpointFolders.PathOf(outDir, 4))!.TemplateSource);
+        // With what inference needs besides the prompt: the cutoff_len and truncation the samples were cut with, and the label names.
+        var expectedRun = new SharpTune.Preprocessing.RunPromptSettings { Prompt = prompt, CutoffLen = 12, Truncation = SharpTune.Preprocessing.TruncationMode.Drop, Labels = ["Yes", "No"] };
+        Assert.Equal(expectedRun, SharpTune.Preprocessing.PromptSettingsFile.ReadRun(outDir));
+        Assert.Equal(expectedRun, SharpTune.Preprocessing.PromptSettingsFile.ReadRun(CheckpointFolders.PathOf(outDir, 4)));
 
         // trainer_state.json: transformers' keys, sorted, one history entry per log (6 training logs, 2 evaluations, the final metrics).
         var state = ReadJson(Path.Combine(outDir, TrainerStateFile.FileName));
@@ -130,6 +135,36 @@ public sealed class TrainingRunTests
         Assert.Equal(Logged(full), Logged(split));
         Assert.Equal(File.ReadAllBytes(Path.Combine(full, "adapter_model.safetensors")), File.ReadAllBytes(Path.Combine(split, "adapter_model.safetensors")));
         Assert.Equal(uninterrupted.End!.TrainLoss, resumed.TrainLoss);
+        // The padding count continues across the resumption too.
+        Assert.Equal(ReadJson(Path.Combine(full, "train_results.json"))[TrainingRun.PaddingTokensKey]!.GetValue<double>(),
+            ReadJson(Path.Combine(split, "train_results.json"))[TrainingRun.PaddingTokensKey]!.GetValue<double>());
+    }
+
+    [Fact]
+    public void Train_results_count_the_right_padding_of_the_training_batches()
+    {
+        using var dir = new TempDir();
+        var args = LoopFixtures.Args(Path.Combine(dir.Path, "out")) with { DisableShuffling = true, SaveStrategy = SaveStrategy.No };
+        LoopFixtures.Train(args, Train);
+        // Dataset order, micro-batches of 3 (the last of each epoch holds 2), two epochs: each pads to its longest sample.
+        long padding = 0, tokens = 0;
+        for (int start = 0; start < Train.Count; start += 3)
+        {
+            var lengths = Enumerable.Range(start, Math.Min(3, Train.Count - start)).Select(Train.Length).ToArray();
+            padding += 2L * (lengths.Length * lengths.Max() - lengths.Sum());
+            tokens += 2L * lengths.Sum();
+        }
+        Assert.True(padding > 0);
+        var results = ReadJson(Path.Combine(args.OutputDir, "train_results.json"));
+        Assert.Equal(padding, results[TrainingRun.PaddingTokensKey]!.GetValue<double>());
+        Assert.Equal(tokens, results["num_input_tokens_seen"]!.GetValue<double>());
+        Assert.Equal((double)padding / (padding + tokens), results[TrainingRun.PaddingRatioKey]!.GetValue<double>(), 15);
+        Assert.Equal(results[TrainingRun.PaddingRatioKey]!.GetValue<double>(), ReadJson(Path.Combine(args.OutputDir, "all_results.json"))[TrainingRun.PaddingRatioKey]!.GetValue<double>());
+
+        // group_by_length puts similar lengths together: less padding than the dataset order.
+        var grouped = args with { OutputDir = Path.Combine(dir.Path, "grouped"), DisableShuffling = false, GroupByLength = true };
+        LoopFixtures.Train(grouped, Train);
+        Assert.True(ReadJson(Path.Combine(grouped.OutputDir, "train_results.json"))[TrainingRun.PaddingTokensKey]!.GetValue<double>() < padding);
     }
 
     [Fact]
@@ -200,9 +235,36 @@ public sealed class TrainingRunTests
         Directory.CreateDirectory(Path.Combine(outDir, ".checkpoint-4.tmp-1-abc"));
         File.WriteAllText(Path.Combine(outDir, ".checkpoint-4.tmp-1-abc", TrainerStateFile.FileName), "{");
         Assert.Equal(CheckpointFolders.PathOf(outDir, 2), CheckpointFolders.Latest(outDir));
+        // What a killed process (one that no longer runs) left — a checkpoint and the final adapter's staging folder,
+        // under other names than the resumed run writes — is swept when the next run starts; a live process's is not touched.
+        const int dead = 999_999_999;
+        foreach (var leftover in new[] { $".checkpoint-3.tmp-{dead}-abc", $".adapter.tmp-{dead}-def" })
+        {
+            Directory.CreateDirectory(Path.Combine(outDir, leftover));
+            File.WriteAllText(Path.Combine(outDir, leftover, "adapter_model.safetensors"), "partial");
+        }
+        File.WriteAllText(Path.Combine(outDir, $".train_results.json.tmp-{dead}-0"), "{");
         var resumed = LoopFixtures.Train(args with { ResumeFromLatest = true }, Train);
         Assert.Equal(TrainingStopReason.Completed, resumed.Reason);
         Assert.Equal(6, resumed.GlobalStep);
+        Assert.Equal([".checkpoint-4.tmp-1-abc"], Directory.GetFileSystemEntries(outDir, ".*").Select(Path.GetFileName));
+    }
+
+    [Fact]
+    public void Re_writing_an_existing_checkpoint_leaves_no_temporary_behind()
+    {
+        using var dir = new TempDir();
+        var outDir = Path.Combine(dir.Path, "out");
+        var args = LoopFixtures.Args(outDir);
+        LoopFixtures.Train(args, Train);
+        // Resuming from checkpoint-2 writes checkpoint-4 and -6 again, over the first run's: the new folder is a
+        // registered temporary until it replaces the old one, and the old one is one until it is deleted.
+        var names = new List<string>();
+        LoopFixtures.Train(args with { ResumeFromCheckpoint = CheckpointFolders.PathOf(outDir, 2) }, Train, beforeCommit: tmp => names.Add(Path.GetFileName(tmp)));
+        Assert.Equal(2, names.Count);
+        Assert.All(names, n => Assert.Matches($@"^\.checkpoint-[46]\.tmp-{Environment.ProcessId}-[0-9a-f]{{32}}$", n));
+        Assert.Empty(Directory.GetFileSystemEntries(outDir, ".*"));
+        Assert.Equal([2L, 4, 6], CheckpointFolders.List(outDir).Select(c => c.Step));
     }
 
     [Fact]

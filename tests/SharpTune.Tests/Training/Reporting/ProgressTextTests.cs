@@ -41,6 +41,8 @@ public class ProgressTextTests
             ProgressText.PlainLine(new EvaluationCompleted(20, 0.5, 0.7, 0.8, 1.0, 0.9, new GenerativeEvalSummary(150, 0.75, 0.74, 0.02), TimeSpan.FromSeconds(3.5)), 0));
         Assert.Equal("checkpoint step=20 path=out/checkpoint-20 reason=save_steps",
             ProgressText.PlainLine(new CheckpointSaved(20, "out/checkpoint-20", "save_steps"), 0));
+        Assert.Equal("checkpoint step=20 path=out/checkpoint-20 reason=save seconds=0.123",   // the write time, when measured
+            ProgressText.PlainLine(new CheckpointSaved(20, "out/checkpoint-20", "save", 0.1234), 0));
         Assert.Equal("warning: drift: x", ProgressText.PlainLine(new TrainingWarning(20, TrainingWarningKinds.Drift, "drift: x"), 0));
         Assert.Equal("train: 120 steps, 3 epochs, output out", ProgressText.PlainLine(new TrainingStarted(0, 120, 3, "out"), 0));
         Assert.Equal("train: resuming at step 40 of 120 (3 epochs), output out", ProgressText.PlainLine(new TrainingStarted(40, 120, 3, "out"), 40));
