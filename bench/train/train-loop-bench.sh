@@ -5,7 +5,8 @@
 # left-truncated to cutoff_len 448: the `empty` template). The two commands alternate, --reps times each; each prints
 # the median tokens/s of its steps after the first (train: from trainer_log.jsonl with logging_steps 1, so a step's
 # time runs from one log line to the next and includes collation, logging and throughput accounting). The final
-# evaluation of the train run (16 held-out samples) is reported separately (eval_runtime).
+# evaluation of the train run (16 held-out samples) is reported separately (eval_runtime), and so is the time to write
+# the LoRA checkpoint at the last step (the console's checkpoint line), both after the last timed step.
 # Usage: bench/train/train-loop-bench.sh [--reps N] [--steps N] [--work DIR]
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -62,7 +63,8 @@ learning_rate: 1.0e-4
 lr_scheduler_type: constant
 max_steps: $steps
 logging_steps: 1
-save_strategy: "no"
+save_strategy: steps
+save_steps: $steps
 eval_strategy: "no"
 output_dir: $work/out
 overwrite_output_dir: true
@@ -75,7 +77,7 @@ bench_rate() {
 }
 loop_rate() {
   ./sharptune train "$work/loop.yaml" --cache-dir "$work/cache" > "$work/train.out"
-  OUT="$work/out" STEPS="$steps" /usr/bin/python3 - <<'PY'
+  OUT="$work/out" LOG="$work/train.out" STEPS="$steps" /usr/bin/python3 - <<'PY'
 import json, os, statistics
 out = os.environ["OUT"]
 lines = [json.loads(l) for l in open(f"{out}/trainer_log.jsonl")]
@@ -87,7 +89,8 @@ elapsed = [t / l["throughput"] for t, l in zip(tokens, steps)]   # elapsed = tok
 durations = [b - a for a, b in zip(elapsed, elapsed[1:])]          # steps 2..N, log line to log line
 ev = json.load(open(f"{out}/eval_results.json"))
 tr = json.load(open(f"{out}/train_results.json"))
-print(8 * 448 / statistics.median(durations), ev["eval_runtime"], tr.get("padding_ratio", float("nan")))
+ck = [float(w.split("=")[1]) for l in open(os.environ["LOG"]) if l.startswith("checkpoint step=") for w in l.split() if w.startswith("seconds=")]
+print(8 * 448 / statistics.median(durations), ev["eval_runtime"], tr.get("padding_ratio", float("nan")), ck[-1])
 PY
 }
 # Check the shapes once: 448 tokens a sample and 7 supervised, no padding.
@@ -103,18 +106,20 @@ print(f"train set: {kept} samples, {sup + masked} tokens, {sup} supervised")
 assert sup + masked == 448 * kept and sup == 7 * kept, "expected 448 tokens and 7 supervised a sample"
 PY
 echo "load: $(uptime | sed 's/.*load average/load average/')"
-bench=(); loop=(); evals=()
+bench=(); loop=(); evals=(); ckpts=()
 for (( r = 1; r <= reps; r++ )); do
-  b=$(bench_rate); read -r l e pad <<<"$(loop_rate)"
-  bench+=("$b"); loop+=("$l"); evals+=("$e")
-  printf 'rep %d: bench train-step %8.1f tokens/s, train %8.1f tokens/s (%.3f), final evaluation %s s, padding %s; %s\n' \
-    "$r" "$b" "$l" "$(/usr/bin/python3 -c "print($l / $b)")" "$e" "$pad" "$(uptime | sed 's/.*load average/load average/')"
+  b=$(bench_rate); read -r l e pad ck <<<"$(loop_rate)"
+  bench+=("$b"); loop+=("$l"); evals+=("$e"); ckpts+=("$ck")
+  printf 'rep %d: bench train-step %8.1f tokens/s, train %8.1f tokens/s (%.3f), final evaluation %s s, checkpoint written in %s s, padding %s; %s\n' \
+    "$r" "$b" "$l" "$(/usr/bin/python3 -c "print($l / $b)")" "$e" "$ck" "$pad" "$(uptime | sed 's/.*load average/load average/')"
+  grep '^memory:' "$work/train.out" || true
 done
-B="${bench[*]}" L="${loop[*]}" E="${evals[*]}" /usr/bin/python3 - <<'PY'
+B="${bench[*]}" L="${loop[*]}" E="${evals[*]}" C="${ckpts[*]}" /usr/bin/python3 - <<'PY'
 import os, statistics
 b = [float(x) for x in os.environ["B"].split()]; l = [float(x) for x in os.environ["L"].split()]; e = [float(x) for x in os.environ["E"].split()]
+c = [float(x) for x in os.environ["C"].split()]
 ratios = [y / x for x, y in zip(b, l)]
 print(f"median: bench train-step {statistics.median(b):.1f} tokens/s, train {statistics.median(l):.1f} tokens/s; "
       f"ratio of medians {statistics.median(l) / statistics.median(b):.3f}, median of per-rep ratios {statistics.median(ratios):.3f}; "
-      f"final evaluation (16 samples) median {statistics.median(e):.2f} s")
+      f"final evaluation (16 samples) median {statistics.median(e):.2f} s; LoRA checkpoint write median {statistics.median(c):.3f} s (max {max(c):.3f} s)")
 PY

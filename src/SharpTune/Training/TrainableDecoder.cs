@@ -56,6 +56,9 @@ public sealed class TrainableDecoder : IDisposable
     /// <summary>Bytes of the parameter, gradient and activation arenas (the frozen base weights not included).</summary>
     public (long Parameters, long Gradients, long Activations) Bytes => (_weights.ParameterBytes, _weights.GradientBytes, _acts?.Bytes ?? 0);
 
+    /// <summary>Bytes of the frozen base weights' arena (LoRA; 0 in full fine-tuning, whose weights are the parameters).</summary>
+    public long BaseWeightBytes => Mode == FineTuningMode.Lora ? _weights.Weights.Bytes : 0;
+
     /// <summary>
     /// LoRA mode: the frozen base is <paramref name="baseWeights"/> (in the engine's packed layout) and the adapters
     /// start from <paramref name="adapter"/> (e.g. <see cref="LoraInitializer"/>'s or a loaded PEFT adapter).

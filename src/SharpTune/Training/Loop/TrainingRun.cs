@@ -594,8 +594,14 @@ public sealed class TrainingRun
         if (evalMetrics is not null) foreach (var (k, v) in evalMetrics) all[k] = v;
         WriteMetrics(Path.Combine(dir, "all_results.json"), all);
 
+        var bytes = _in.Model.Bytes;
+        double rss = ProcessMemory.PeakRssMiB();
         var result = new TrainingRunResult(reason, _state.GlobalStep, _plan.MaxSteps, _state.Epoch, trainLoss, _lastCheckpoint, _state.BestModelCheckpoint, dir,
-            trainMetrics, evalMetrics, _stepLosses.ToArray());
+            trainMetrics, evalMetrics, _stepLosses.ToArray())
+        {
+            Memory = new TrainingMemory(_in.Model.BaseWeightBytes, bytes.Parameters + bytes.Gradients, _trainer!.Optimizer.Bytes, bytes.Activations,
+                double.IsFinite(rss) ? (long)(rss * 1024 * 1024) : 0),
+        };
         foreach (var o in _in.Observers) o.OnTrainEnd(result);
         return result;
     }

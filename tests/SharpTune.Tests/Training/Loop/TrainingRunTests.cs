@@ -32,6 +32,13 @@ public sealed class TrainingRunTests
         var result = LoopFixtures.Train(args, Train, Eval, observers: [obs], prompt: prompt,
             configure: i => i with { CutoffLen = 12, Truncation = SharpTune.Preprocessing.TruncationMode.Drop, LabelNames = ["Yes", "No"] });
 
+        // The memory report: the arenas as the model and optimizer size them, and the process's peak.
+        var memory = result.Memory!;
+        Assert.Equal(memory.TrainableBytes, memory.OptimizerBytes);   // two moments a trainable float: as large as parameters + gradients
+        Assert.True(memory.BaseWeightBytes > 0 && memory.ActivationBytes > 0);
+        Assert.True(memory.PeakRssBytes > memory.ArenaBytes);
+        Assert.StartsWith("memory: peak RSS ", memory.Line());
+
         // 17 samples / 3 = 6 batches, accumulation 2 → 3 updates an epoch, 2 epochs.
         Assert.Equal(TrainingStopReason.Completed, result.Reason);
         Assert.Equal(6, result.GlobalStep);
