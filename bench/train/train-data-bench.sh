@@ -61,12 +61,15 @@ YAML
 run() { # label group_by_length
   local t0=$SECONDS
   ./sharptune train "$work/ml.yaml" --cache-dir "$work/cache" group_by_length="$2" > "$work/$1.out"
-  OUT="$work/out" /usr/bin/python3 -c '
-import json, os; r = json.load(open(os.environ["OUT"] + "/train_results.json"))
-print(f"padding {r[\"num_padding_tokens\"]:.0f} of {r[\"num_padding_tokens\"] + r[\"num_input_tokens_seen\"]:.0f} positions = {100 * r[\"padding_ratio\"]:.2f}%", end="")'
+  OUT="$work/out" /usr/bin/python3 - <<'PY'
+import json, os
+r = json.load(open(os.environ["OUT"] + "/train_results.json"))
+pad, seen = r["num_padding_tokens"], r["num_input_tokens_seen"]
+print(f"padding {pad:.0f} of {pad + seen:.0f} positions = {100 * r['padding_ratio']:.2f}%", end="")
+PY
   echo " ($1, group_by_length $2, $(( SECONDS - t0 )) s; $(uptime | sed 's/.*load average/load average/'))"
   grep -E '^(train:|memory:)' "$work/$1.out" | grep -v '^train: [0-9]* steps' || true
 }
-run grouped-first true
+[[ "${SKIP_FIRST:-0}" == 1 ]] || run grouped-first true
 run shuffled false
 run grouped true

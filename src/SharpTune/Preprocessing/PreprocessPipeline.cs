@@ -47,7 +47,16 @@ public static class PreprocessPipeline
     /// </summary>
     public static PreprocessResult RunRecords(PreprocessInputs inputs, IReadOnlyList<SftRecord> records, string recordsFingerprint, string split,
         PreprocessCache cache, bool rebuild, Action<string>? log = null) =>
-        RunCore(inputs, Encoding.UTF8.GetBytes($"records:{split}:{recordsFingerprint}"), $"{split} records of {inputs.DataPath}", () => records, cache, rebuild, log);
+        RunRecords(inputs, () => records, recordsFingerprint, split, cache, rebuild, log);
+
+    /// <summary>
+    /// <see cref="RunRecords(PreprocessInputs, IReadOnlyList{SftRecord}, string, string, PreprocessCache, bool, Action{string}?)"/>
+    /// with the records read by <paramref name="readRecords"/> only when the cache has no entry: a cached split is
+    /// never held as objects.
+    /// </summary>
+    public static PreprocessResult RunRecords(PreprocessInputs inputs, Func<IReadOnlyList<SftRecord>> readRecords, string recordsFingerprint, string split,
+        PreprocessCache cache, bool rebuild, Action<string>? log = null) =>
+        RunCore(inputs, Encoding.UTF8.GetBytes($"records:{split}:{recordsFingerprint}"), $"{split} records of {inputs.DataPath}", readRecords, cache, rebuild, log);
 
     private static PreprocessResult RunCore(PreprocessInputs inputs, byte[] dataBytes, string dataName, Func<IReadOnlyList<SftRecord>> read,
         PreprocessCache cache, bool rebuild, Action<string>? log)

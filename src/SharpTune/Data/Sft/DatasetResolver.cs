@@ -36,7 +36,16 @@ public sealed record DatasetSelection(IReadOnlyList<string> Dataset, IReadOnlyLi
 public static class DatasetResolver
 {
     /// <summary>Resolves and reads the datasets of <paramref name="selection"/>.</summary>
-    public static ResolvedDatasets Resolve(DatasetSelection selection)
+    public static ResolvedDatasets Resolve(DatasetSelection selection) => Walk(selection, readRecords: true);
+
+    /// <summary>
+    /// <see cref="ResolvedDatasets.Fingerprint"/> of <paramref name="selection"/> without reading a record (the files
+    /// are hashed as streams): what a cache lookup needs, so a training run whose splits are cached never holds the
+    /// records as objects. Resolution errors (an unknown name, a missing file) are the same as <see cref="Resolve"/>'s.
+    /// </summary>
+    public static string Fingerprint(DatasetSelection selection) => Walk(selection, readRecords: false).Fingerprint;
+
+    private static ResolvedDatasets Walk(DatasetSelection selection, bool readRecords)
     {
         DatasetInfo? info = null;
         var infoPath = Path.Combine(selection.DatasetDir, "dataset_info.json");
@@ -57,9 +66,10 @@ public static class DatasetResolver
                 foreach (var file in entry.Files)
                 {
                     SharpTune.IO.InputPaths.RequireFile(file, $"{file}: data file of dataset '{name}' not found");
-                    hash.AppendData(SHA256.HashData(File.ReadAllBytes(file)));
-                    records.AddRange(SftDatasetReader.Read(file, entry.Description));
+                    using (var stream = File.OpenRead(file)) hash.AppendData(SHA256.HashData(stream));
+                    if (readRecords) records.AddRange(SftDatasetReader.Read(file, entry.Description));
                 }
+                if (!readRecords) continue;
                 if (records.Count == 0) throw new UserException($"{entry.Files[0]}: dataset '{name}' has no records");
                 if (entry.NumSamples is int n) records = Draw(records, n, selection.Seed);
                 if (selection.MaxSamples is int max && records.Count > max) records = records.GetRange(0, max);
@@ -72,7 +82,7 @@ public static class DatasetResolver
         var evalSources = new List<DatasetInfoEntry>();
         var train = Read(selection.Dataset, trainSources, "train");
         var eval = Read(selection.EvalDataset, evalSources, "eval");
-        if (selection.ValSize > 0)
+        if (readRecords && selection.ValSize > 0)
         {
             int n = train.Count;
             int held = selection.ValSize < 1 ? (int)Math.Ceiling(selection.ValSize * n) : (int)selection.ValSize;

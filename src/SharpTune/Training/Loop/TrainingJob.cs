@@ -16,7 +16,7 @@ public sealed record PreparedSplit(string Split, PreprocessResult Result);
 /// <summary>
 /// <c>sharptune train CONFIG.yaml</c> as a library call: a <see cref="TrainConfig"/> resolved into a
 /// <see cref="TrainingRun"/>. The datasets are resolved (<see cref="TrainConfig.ResolveDatasets"/>), tokenized
-/// through the preprocessing cache (<see cref="PreprocessPipeline.RunRecords"/>, memory-mapped;
+/// through the preprocessing cache (<c>PreprocessPipeline.RunRecords</c>, memory-mapped; the records are read only on a cache miss;
 /// <c>overwrite_cache</c> rebuilds), the model folder opened, the decoder built (LoRA from a fresh initialization or
 /// the PEFT adapter of <c>adapter_name_or_path</c>, or full; <c>bf16</c> holds the frozen base in BF16,
 /// <c>gradient_checkpointing</c> recomputes layers), the generative evaluator set up from <c>generative_eval</c>,
@@ -71,22 +71,27 @@ public sealed class TrainingJob : IDisposable
     {
         if (!config.DoTrain) throw new UserException($"{config.Path}: do_train is false; sharptune train only trains (set do_train: true)");
         var args = ToArguments(config);
-        var datasets = config.ResolveDatasets();
+        // The records are read only when a split is not cached (or the generative evaluation needs them): a cached
+        // training set is never held as objects, only memory-mapped. The fingerprint hashes the files as streams.
+        var fingerprint = Data.Sft.DatasetResolver.Fingerprint(config.DatasetSelection);
+        Data.Sft.ResolvedDatasets? resolved = null;
+        Data.Sft.ResolvedDatasets Datasets() => resolved ??= config.ResolveDatasets();
+        bool hasEval = config.EvalDataset.Count > 0 || config.ValSize > 0;
         var options = config.ToPreprocessOptions();
         var cache = new PreprocessCache(cacheDir ?? DefaultCacheDir);
         string name = string.Join(",", config.Dataset);
         var inputs = PreprocessInputs.FromFolder(config.ModelPath, name, description: null, options);
         var splits = new List<PreparedSplit>();
-        var train = PreprocessPipeline.RunRecords(inputs, datasets.Train, datasets.Fingerprint, "train", cache, config.OverwriteCache, log);
+        var train = PreprocessPipeline.RunRecords(inputs, () => Datasets().Train, fingerprint, "train", cache, config.OverwriteCache, log);
         splits.Add(new PreparedSplit("train", train));
         if (train.Dataset.Count == 0)
             throw new UserException(train.Report.Records == 0
                 ? $"dataset {name}: no training records"
                 : $"dataset {name}: every one of the {train.Report.Records} training records was dropped ({train.Report.Dropped} by cutoff_len {config.CutoffLen} or an empty answer); raise cutoff_len or set truncation (report: {Path.Combine(train.EntryPath, "report.jsonl")})");
         PreprocessResult? eval = null;
-        if (datasets.Eval.Count > 0)
+        if (hasEval)
         {
-            eval = PreprocessPipeline.RunRecords(inputs, datasets.Eval, datasets.Fingerprint, "eval", cache, config.OverwriteCache, log);
+            eval = PreprocessPipeline.RunRecords(inputs, () => Datasets().Eval, fingerprint, "eval", cache, config.OverwriteCache, log);
             splits.Add(new PreparedSplit("eval", eval));
         }
         var evalSet = eval is { Dataset.Count: > 0 } ? eval.Dataset : null;
@@ -96,7 +101,8 @@ public sealed class TrainingJob : IDisposable
         TrainableDecoder? model = null;
         try
         {
-            var tokenizer = folder.Tokenizer ?? throw new UserException($"{config.ModelPath}: the model folder has no tokenizer.json");
+            // The tokenizer preprocessing loaded (the folder's tokenizer.json): one copy in memory, not two.
+            var tokenizer = inputs.Tokenizer;
             args = args with { PadTokenId = PadId(tokenizer, folder.Config) };
             backend = ComputeBackends.Create();
             var training = new TrainingOptions
@@ -120,10 +126,10 @@ public sealed class TrainingJob : IDisposable
             var g = config.GenerativeEval;
             if (g.Samples > 0)
             {
-                if (datasets.Eval.Count == 0) throw new UserException($"{config.Path}: generative_eval.samples is {g.Samples} but there is no evaluation set (set eval_dataset or val_size)");
+                if (!hasEval) throw new UserException($"{config.Path}: generative_eval.samples is {g.Samples} but there is no evaluation set (set eval_dataset or val_size)");
                 if (g.Labels is not { Count: > 0 } labels) throw new UserException($"{config.Path}: generative_eval.labels is required with generative_eval.samples (e.g. [Yes, No])");
                 var builder = new PromptBuilder(inputs.Renderer, inputs.Options.Prompt);
-                generative = new GenerativeEvaluator(datasets.Eval, g.Samples, g.MaxNewTokens, new LabelSet(labels, "generative_eval.labels"), builder, tokenizer,
+                generative = new GenerativeEvaluator(Datasets().Eval, g.Samples, g.MaxNewTokens, new LabelSet(labels, "generative_eval.labels"), builder, tokenizer,
                     Inference.BatchInference.StopIds(folder, builder, tokenizer, folder.EosTokenIds)); // EOS and the end-of-turn id, as infer stops
             }
 

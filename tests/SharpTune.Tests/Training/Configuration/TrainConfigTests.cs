@@ -268,6 +268,13 @@ public class TrainConfigTests
         Assert.Contains("m.json:3: missing field 'answer'", Assert.Throws<UserException>(() => With("mapped").ResolveDatasets()).Message);
         Assert.Contains("gone.json: data file of dataset 'missing' not found", Assert.Throws<UserException>(() => With("missing").ResolveDatasets()).Message);
         Assert.Contains("dataset 'empty' has no records", Assert.Throws<UserException>(() => With("empty").ResolveDatasets()).Message);
+        // The fingerprint alone (what a cached training split needs) reads no record: the malformed one is not seen,
+        // a missing file still is, and it equals the resolved datasets' fingerprint.
+        Assert.Matches("^[0-9a-f]{64}$", SharpTune.Data.Sft.DatasetResolver.Fingerprint(With("mapped").DatasetSelection));
+        Assert.Contains("gone.json: data file of dataset 'missing' not found",
+            Assert.Throws<UserException>(() => SharpTune.Data.Sft.DatasetResolver.Fingerprint(With("missing").DatasetSelection)).Message);
+        foreach (var config in new[] { Yaml(tmp, "val_size: 1\nseed: 7\n"), Yaml(tmp, "max_samples: 2\n", "dataset=identity,alpaca_en_demo"), Yaml(tmp, "eval_dataset: alpaca_en_demo\n") })
+            Assert.Equal(config.ResolveDatasets().Fingerprint, SharpTune.Data.Sft.DatasetResolver.Fingerprint(config.DatasetSelection));
         // A plain file path works too, its format detected from the keys.
         Assert.Equal(3, Yaml(tmp, "", $"dataset={Path.Combine(DataDir, "identity.json")}").ResolveDatasets().Train.Count);
     }
