@@ -263,13 +263,16 @@ public sealed class TrainCommandTests : IDisposable
     {
         var output = _dir.File("sigint2-out");
         var config = MovieLensConfig(output);
-        var psi = new ProcessStartInfo(Path.Combine(AppContext.BaseDirectory, "SharpTune.Cli"))
+        // SIGINT at its default disposition (a test host started in the background inherits it ignored): python resets
+        // it before exec'ing the CLI (same pid), as a terminal would have it.
+        var psi = new ProcessStartInfo("python3")
         {
             RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false, WorkingDirectory = _dir.Path,
         };
         // Every commit waits, so the checkpoint's temporary folder exists long enough to be interrupted in.
         psi.Environment["SHARPTUNE_TEST_COMMIT_DELAY_MS"] = "300";
-        foreach (var a in new[] { "train", config, "generative_eval.samples=0", "eval_strategy=no", "max_steps=100000", "save_steps=2", "plot_loss=false", "--cache-dir", _dir.File("cache") })
+        foreach (var a in new[] { "-c", "import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_DFL); os.execv(sys.argv[1], sys.argv[1:])",
+                     Path.Combine(AppContext.BaseDirectory, "SharpTune.Cli"), "train", config, "generative_eval.samples=0", "eval_strategy=no", "max_steps=100000", "save_steps=2", "plot_loss=false", "--cache-dir", _dir.File("cache") })
             psi.ArgumentList.Add(a);
         using var p = Process.Start(psi)!;
         var stderr = p.StandardError.ReadToEndAsync(TestContext.Current.CancellationToken);
@@ -284,11 +287,20 @@ public sealed class TrainCommandTests : IDisposable
                 temporary = Directory.GetDirectories(output, ".checkpoint-4.tmp-*").FirstOrDefault();
             if (temporary is null) await Task.Delay(10, TestContext.Current.CancellationToken);
         }
-        Assert.True(temporary is not null, $"no checkpoint-4 temporary seen (exit {(p.HasExited ? p.ExitCode : -1)}): {(p.HasExited ? await stderr : "")}");
+        if (temporary is null)
+        {
+            bool exited = p.HasExited;
+            if (!exited) p.Kill();
+            Assert.Fail($"no checkpoint-4 temporary seen ({(exited ? $"exit {p.ExitCode}: {await stderr}" : "killed")})");
+        }
         using (var kill = Process.Start("kill", ["-INT", $"{p.Id}"])) kill.WaitForExit();
         await Task.Delay(100, TestContext.Current.CancellationToken);
         using (var kill = Process.Start("kill", ["-INT", $"{p.Id}"])) kill.WaitForExit();
-        Assert.True(p.WaitForExit(60_000), "no exit after the second SIGINT");
+        if (!p.WaitForExit(60_000))
+        {
+            p.Kill();
+            Assert.Fail("no exit within 60 s after the second SIGINT");
+        }
         var err = await stderr;
         await stdout;
         Assert.True(p.ExitCode == 130, $"exit {p.ExitCode}: {err}");
