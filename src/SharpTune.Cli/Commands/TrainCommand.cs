@@ -113,7 +113,7 @@ internal static class TrainCommand
             foreach (var n in plots.Notes) error.WriteLine($"plot: {n}");
             if (plots.Files.Count > 0) output.WriteLine($"plots: {string.Join(", ", plots.Files.Select(f => Path.GetFileName(f.PngPath)))}");
         }
-        if (result.Memory is { } memory) a.Out.WriteLine(memory.Line());
+        if (result.Memory is { } memory) output.WriteLine(memory.Line());
         string kept = result.LastCheckpoint is { } c ? $"kept {c}" : "no checkpoint was written (no step finished)";
         switch (result.Reason)
         {
