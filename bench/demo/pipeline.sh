@@ -8,16 +8,16 @@
 #   STEPS=300 LR=3e-3 bench/demo/pipeline.sh       # any variable below overrides
 #   PARTS=movielens bench/demo/pipeline.sh         # only the MovieLens part (PARTS=behaviours: only that part)
 #
-# Output goes to $OUT (default /tmp/demo-bench); a line "RESULT key=value ..." at the end sums it up.
+# Output goes to $OUT (default /tmp/demo-quality-wt/bench); a line "RESULT key=value ..." at the end sums it up.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-root="$(cd "$here/../.." && pwd)"
+root="${ST_ROOT:-$(cd "$here/../.." && pwd)}"   # ST_ROOT: the repository, when this is a copy (sweep.sh)
 ST="${ST:-dotnet $root/src/SharpTune.Cli/bin/Release/net10.0/SharpTune.Cli.dll}"
 
 if [[ "${QUICK:-0}" == 1 ]]; then
-  : "${USERS:=60}" "${MOVIES:=400}" "${STEPS:=60}" "${B_STEPS:=40}" "${B_RECORDS:=200}" "${TOK_RECORDS:=1000}" "${TEST_LIMIT:=0}"
+  : "${USERS:=100}" "${MOVIES:=500}" "${STEPS:=150}" "${EVAL_EVERY:=50}" "${SAVE_EVERY:=50}" "${B_STEPS:=100}" "${B_SAVE:=25}" "${TOK_RECORDS:=1000}"
 fi
-: "${OUT:=/tmp/demo-bench}"
+: "${OUT:=/tmp/demo-quality-wt/bench}"
 : "${SEED:=13}"
 # data
 : "${USERS:=300}" "${MOVIES:=1000}" "${RPU_MIN:=20}"
@@ -28,19 +28,32 @@ fi
 # model
 : "${HIDDEN:=128}" "${LAYERS:=2}" "${HEADS:=4}" "${KV_HEADS:=2}" "${HEAD_DIM:=32}" "${INTER:=384}"
 # training
-: "${FT:=full}" "${LR:=3e-3}" "${SCHED:=cosine}" "${WARMUP:=0.05}" "${STEPS:=300}" "${BATCH:=16}" "${WD:=0.01}" "${CUTOFF:=512}"
-: "${EVAL_EVERY:=0}" "${GEN_SAMPLES:=0}" "${SAVE_EVERY:=0}" "${MAX_TIME:=}"
+: "${FT:=full}" "${LR:=1e-3}" "${SCHED:=cosine}" "${WARMUP:=0.05}" "${STEPS:=1500}" "${BATCH:=16}" "${WD:=0.01}" "${CUTOFF:=512}"
+: "${EVAL_EVERY:=250}" "${GEN_SAMPLES:=150}" "${SAVE_EVERY:=250}" "${MAX_TIME:=}"
 # inference
 : "${TEST_LIMIT:=0}" "${INFER_BATCH:=16}"
 # behaviours
-: "${B_RECORDS:=400}" "${B_STEPS:=120}" "${B_LR:=3e-3}" "${B_BATCH:=8}" "${B_SAVE:=30}" "${B_SYSTEM:=You are a helpful assistant.}"
+: "${B_RECORDS:=400}" "${B_STEPS:=300}" "${B_LR:=3e-3}" "${B_BATCH:=8}" "${B_SAVE:=50}"
+# B_SYSTEM: prepare behaviours --system (each record's own system message; "" for none);
+# B_DEFAULT_SYSTEM: the behaviour run's default_system (used for records and sanity prompts without one).
+: "${B_SYSTEM=}" "${B_DEFAULT_SYSTEM=You are a helpful assistant.}"
 : "${PARTS:=movielens,behaviours}"
 
 mkdir -p "$OUT"
 cd "$OUT"
-declare -A T
-stage_start() { S0=$(date +%s.%N); echo "== $1 (load $(cut -d' ' -f1 /proc/loadavg))" >&2; }
-stage_end() { T[$1]=$(python3 -c "import time;print(f'{time.time()-$S0:.1f}')"); echo "   $1: ${T[$1]} s" >&2; }
+# Each stage's wall time and the CPU time (user + sys) of its processes: on a shared machine the wall time is
+# inflated by the load, while CPU time / 2 estimates the wall time on an idle 2-core machine (the engine keeps both
+# cores busy in training and inference; the short stages are mostly single-threaded start-up, so they are faster).
+declare -A T C
+# `times` runs in this shell (a subshell would see its own, empty, children's times); its second line is the children's.
+cpu_now() { times > .times; tail -1 .times | python3 -c "import sys,re;print(sum(int(m)*60+float(s) for m,s in re.findall(r'(\d+)m([\d.]+)s', sys.stdin.read())))"; }
+stage_start() { S0=$(date +%s.%N); cpu_now > .c0; C0=$(cat .c0); echo "== $1 (load $(cut -d' ' -f1 /proc/loadavg))" >&2; }
+stage_end() {
+  T[$1]=$(python3 -c "import time;print(f'{time.time()-$S0:.1f}')")
+  cpu_now > .c1
+  C[$1]=$(python3 -c "print(f'{$(cat .c1)-$C0:.1f}')")
+  echo "   $1: ${T[$1]} s wall, ${C[$1]} s CPU (load $(cut -d' ' -f1 /proc/loadavg))" >&2
+}
 
 yaml_common() { # model dataset_dir dataset output_dir
   cat <<EOF
@@ -66,7 +79,8 @@ if [[ "$PARTS" == *movielens* || "$PARTS" == *behaviours* ]]; then
   [[ -n "$SYSTEM" ]] && extra+=(--system "$SYSTEM")
   $ST prepare movielens --ratings data/ratings.csv --movies data/movies.csv --out dataset --history-len "$HIST" \
     --test-ratio "$TEST_RATIO" --val-ratio "$VAL_RATIO" --eval-size "$EVAL_SIZE" --seed "$SEED" "${extra[@]}" > /dev/null
-  $ST prepare behaviours --synthetic "$B_RECORDS" --seed "$SEED" --system "$B_SYSTEM" --out behaviours.jsonl > /dev/null
+  bsys=(); [[ -n "$B_SYSTEM" ]] && bsys=(--system "$B_SYSTEM")
+  $ST prepare behaviours --synthetic "$B_RECORDS" --seed "$SEED" "${bsys[@]}" --out behaviours.jsonl > /dev/null
   stage_end data
 
   stage_start tokenizer
@@ -105,9 +119,13 @@ warmup_ratio: $WARMUP
 weight_decay: $WD
 max_grad_norm: 1.0
 max_steps: $STEPS
-logging_steps: $(( STEPS / 10 > 0 ? STEPS / 10 : 1 ))
+logging_steps: $(( STEPS / 30 > 0 ? STEPS / 30 : 1 ))
 save_steps: $(( SAVE_EVERY > 0 ? SAVE_EVERY : STEPS ))
 save_total_limit: 3
+# One answer token + <|im_end|> (learnt at once): per-token means are half the answer token's (docs/demo-tuning.md).
+overfit_loss: 0.15
+overfit_entropy: 0.2
+overfit_token_accuracy: 0.95
 EOF
     if (( EVAL_EVERY > 0 )); then
       cat <<EOF
@@ -155,8 +173,9 @@ weight_decay: 0.01
 max_steps: $B_STEPS
 logging_steps: $(( B_STEPS / 10 > 0 ? B_STEPS / 10 : 1 ))
 save_steps: $B_SAVE
-save_total_limit: 4
+save_total_limit: 6
 EOF
+    [[ -n "$B_DEFAULT_SYSTEM" ]] && echo "default_system: '$B_DEFAULT_SYSTEM'"
   } > behaviour.yaml
   $ST train behaviour.yaml --cache-dir cache > behaviour-train.log 2>&1 || { tail -30 behaviour-train.log >&2; exit 1; }
   $ST sanity --run behaviour-train --rules "$root/examples/sanity/compliments_refusals.yaml" --json > sanity.json 2> sanity.err || true
@@ -176,6 +195,16 @@ if "movielens" in parts:
 if "behaviours" in parts and os.path.exists("sanity.json"):
     s = json.load(open("sanity.json"))
     out["sanity"] = s
-print(json.dumps(out, indent=1)[:3000])
+if "movielens" in parts:
+    for l in open("train/trainer_log.jsonl"):
+        d = json.loads(l)
+        if "eval_loss" in d:
+            print("  eval step", d["current_steps"], "loss %.4f" % d["eval_loss"], "first-token acc", d.get("eval_first_token_accuracy"),
+                  "gen acc", d.get("eval_gen_accuracy"))
+s = out.pop("sanity", None)
+if s:
+    out["sanity"] = {c["name"]: round(c["total"], 3) for c in s["checkpoints"]}
+    out["sanity_best"] = s["best"]["name"]
+print("SUMMARY " + " ".join(f"{k}={round(v, 4) if isinstance(v, float) else v}" for k, v in out.items()))
 EOF
-echo "RESULT $(for k in "${!T[@]}"; do printf '%s=%s ' "$k" "${T[$k]}"; done)"
+echo "RESULT wall/cpu seconds: $(for k in data tokenizer model train infer eval behaviours; do [[ -n "${T[$k]:-}" ]] && printf '%s=%s/%s ' "$k" "${T[$k]}" "${C[$k]}"; done)"
