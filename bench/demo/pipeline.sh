@@ -18,7 +18,8 @@ if [[ "${QUICK:-0}" == 1 ]]; then
   : "${USERS:=100}" "${MOVIES:=500}" "${STEPS:=150}" "${EVAL_EVERY:=50}" "${SAVE_EVERY:=50}" "${B_STEPS:=100}" "${B_SAVE:=25}" "${TOK_RECORDS:=1000}"
 fi
 : "${OUT:=/tmp/demo-quality-wt/bench}"
-: "${SEED:=13}"
+: "${SEED:=13}"          # data, splits, behaviours, model init
+: "${TRAIN_SEED:=$SEED}"  # train.yaml seed: (shuffling) of both runs
 # data
 : "${USERS:=300}" "${MOVIES:=1000}" "${RPU_MIN:=20}"
 : "${HIST:=5}" "${TEST_RATIO:=0.1}" "${VAL_RATIO:=0.05}" "${EVAL_SIZE:=150}"
@@ -66,7 +67,7 @@ dataset: $3
 cutoff_len: $CUTOFF
 output_dir: $4
 overwrite_output_dir: true
-seed: $SEED
+seed: $TRAIN_SEED
 EOF
 }
 
