@@ -4,7 +4,7 @@
 # and matrix-factorization baselines, the behaviour run's best sanity score, and the time of every stage.
 #
 #   bench/demo/pipeline.sh                         # the recommended Full settings
-#   QUICK=1 bench/demo/pipeline.sh                 # the recommended Quick settings
+#   QUICK=1 bench/demo/pipeline.sh                 # the recommended Quick settings (QUICK=small: Quick-small)
 #   STEPS=300 LR=3e-3 bench/demo/pipeline.sh       # any variable below overrides
 #   PARTS=movielens bench/demo/pipeline.sh         # only the MovieLens part (PARTS=behaviours: only that part)
 #
@@ -14,7 +14,9 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="${ST_ROOT:-$(cd "$here/../.." && pwd)}"   # ST_ROOT: the repository, when this is a copy (sweep.sh)
 ST="${ST:-dotnet $root/src/SharpTune.Cli/bin/Release/net10.0/SharpTune.Cli.dll}"
 
-if [[ "${QUICK:-0}" == 1 ]]; then
+if [[ "${QUICK:-0}" == 1 ]]; then        # Quick: Full's data and model, fewer steps
+  : "${STEPS:=300}" "${EVAL_EVERY:=100}" "${SAVE_EVERY:=100}" "${B_STEPS:=100}" "${B_SAVE:=25}"
+elif [[ "${QUICK:-0}" == small ]]; then  # Quick-small: faster, stays below the bar
   : "${USERS:=100}" "${MOVIES:=500}" "${STEPS:=150}" "${EVAL_EVERY:=50}" "${SAVE_EVERY:=50}" "${B_STEPS:=100}" "${B_SAVE:=25}" "${TOK_RECORDS:=1000}"
 fi
 : "${OUT:=/tmp/demo-quality-wt/bench}"
