@@ -109,7 +109,8 @@ internal static class TrainCommand
         var result = job.Run.Run(cancellation);
         if (config.PlotLoss && result.Reason != TrainingStopReason.Cancelled)
         {
-            var plots = LossPlotter.PlotRun(config.OutputDir);
+            // The bands drawn are the thresholds this run watched, not the defaults.
+            var plots = LossPlotter.PlotRun(config.OutputDir, settings: new PlotSettings { Overfit = config.Overfit.Thresholds });
             foreach (var n in plots.Notes) error.WriteLine($"plot: {n}");
             if (plots.Files.Count > 0) output.WriteLine($"plots: {string.Join(", ", plots.Files.Select(f => Path.GetFileName(f.PngPath)))}");
         }

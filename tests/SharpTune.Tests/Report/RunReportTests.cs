@@ -53,6 +53,18 @@ public class RunReportTests
     }
 
     [Fact]
+    public void TheOverfittingBandsAreTheThresholdsTheRunWatched()
+    {
+        using var f = new ReportFixture();
+        string Bands() => Section(RunReportBuilder.Build(f.RunDir, new ReportOptions()), "training").Blocks.OfType<ChartBlock>().Single(c => c.Name == "training_loss_bands").Svg;
+        Assert.Contains("overfitting (&lt; 0.3)", Bands()); // the fixture's config keeps the default
+        File.AppendAllText(Path.Combine(f.Root, "train.yaml"), "overfit_loss: 0.15\n");
+        var svg = Bands();
+        Assert.Contains("overfitting (&lt; 0.15)", svg);
+        Assert.DoesNotContain("overfitting (&lt; 0.3)", svg);
+    }
+
+    [Fact]
     public void TheHistogramMarksCutoffLenAndCountsWhatStatsCounts()
     {
         using var f = new ReportFixture(results: false);

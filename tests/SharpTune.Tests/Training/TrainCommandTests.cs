@@ -321,6 +321,10 @@ public sealed class TrainCommandTests : IDisposable
         Assert.Contains("stop_on_overfit ended the run at step 1/6", stdout);
         var warnings = Log(output).Where(l => l["warning"] is not null).Select(l => l["warning"]!.GetValue<string>()).ToList();
         Assert.Equal(["overfit_loss"], warnings); // per metric: only the loss threshold was moved within reach
+        // The plots draw the thresholds the run watched, not the defaults.
+        var bands = File.ReadAllText(Path.Combine(output, "training_loss_bands.svg"));
+        Assert.Contains("overfitting (&lt; 100)", bands);
+        Assert.DoesNotContain("overfitting (&lt; 0.3)", bands);
     }
 
     [Fact]

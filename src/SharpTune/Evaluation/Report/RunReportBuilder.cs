@@ -70,6 +70,21 @@ public static partial class RunReportBuilder
     [GeneratedRegex(@"^dataset:\s*([^#\s][^#]*?)\s*(#.*)?$")]
     private static partial Regex DatasetLine();
 
+    // The overfitting thresholds the run watched (its config's overfit_* keys), so the bands drawn are the run's own.
+    private static OverfitThresholds ConfigThresholds(ReportInputs inputs, List<string> notes)
+    {
+        if (inputs.Config.Found is not { } cfg) return new OverfitThresholds();
+        try
+        {
+            return SharpTune.Training.Configuration.TrainConfig.ReadOverfitThresholds(cfg);
+        }
+        catch (UserException e)
+        {
+            notes.Add($"overfitting bands at the defaults: {e.Message}");
+            return new OverfitThresholds();
+        }
+    }
+
     // The top-level cutoff_len of a LLaMA-Factory style YAML config.
     internal static int? ConfigCutoff(string path)
     {
@@ -93,7 +108,7 @@ public static partial class RunReportBuilder
                 (history.CheckpointSteps.Count == 0 ? "none" : string.Join(", ", history.CheckpointSteps)) +
                 (history.BestCheckpointStep is { } best ? $"; best checkpoint: step {best}" : "") + "."),
         };
-        var charts = TrainingCharts.Build(history, new PlotSettings { RunLabel = inputs.RunDir }, notes);
+        var charts = TrainingCharts.Build(history, new PlotSettings { RunLabel = inputs.RunDir, Overfit = ConfigThresholds(inputs, notes) }, notes);
         foreach (var chart in charts.Where(c => TrainingCharts.ExtraChartNames.Contains(c.Name) || c.Name == "training_eval_loss"))
             blocks.Add(new ChartBlock(chart.Name, chart.Title, ChartRenderer.Svg(chart)));
         foreach (var n in notes) blocks.Add(new MissingBlock(n));

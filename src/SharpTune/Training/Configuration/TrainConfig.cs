@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text;
 using SharpTune.Data.Sft;
 
@@ -16,7 +17,11 @@ public sealed record GenerativeEvalConfig(int Samples, int MaxNewTokens, IReadOn
 /// <param name="Epochs">More epochs than this is overfitting.</param>
 /// <param name="StopOnOverfit">Stop the run when a threshold is crossed.</param>
 /// <param name="DriftMarginPoints">Warn when teacher-forced and generative accuracy differ by more (percentage points).</param>
-public sealed record OverfitConfig(double Loss, double TokenAccuracy, double Entropy, double Epochs, bool StopOnOverfit, double DriftMarginPoints);
+public sealed record OverfitConfig(double Loss, double TokenAccuracy, double Entropy, double Epochs, bool StopOnOverfit, double DriftMarginPoints)
+{
+    /// <summary>The thresholds as the monitor and the charts take them.</summary>
+    public Reporting.OverfitThresholds Thresholds => new() { LossBelow = Loss, TokenAccuracyAbove = TokenAccuracy, EntropyBelow = Entropy, EpochAbove = Epochs };
+}
 
 /// <summary>
 /// A training configuration with LLaMA-Factory's keys, meanings and defaults (see <see cref="ConfigKeys"/>), loaded
@@ -62,6 +67,23 @@ public sealed class TrainConfig
     {
         SharpTune.IO.InputPaths.RequireFile(path, $"{path}: configuration file not found");
         return Parse(File.ReadAllText(path), path, overrides);
+    }
+
+    /// <summary>
+    /// The overfitting thresholds a config file sets (its <c>overfit_*</c> keys; defaults for the rest), read without
+    /// validating the other keys: a report of a run whose model folder has moved still draws the run's own bands.
+    /// </summary>
+    public static Reporting.OverfitThresholds ReadOverfitThresholds(string path)
+    {
+        SharpTune.IO.InputPaths.RequireFile(path, $"{path}: configuration file not found");
+        var reader = new TrainConfigReader();
+        reader.ReadYaml(File.ReadAllText(path), path);
+        double Get(string key) => Convert.ToDouble(
+            (reader.Entries.TryGetValue(key, out var e) ? e.Value : null) ?? ConfigKeys.All.Single(k => k.Name == key).Default, CultureInfo.InvariantCulture);
+        return new Reporting.OverfitThresholds
+        {
+            LossBelow = Get("overfit_loss"), TokenAccuracyAbove = Get("overfit_token_accuracy"), EntropyBelow = Get("overfit_entropy"), EpochAbove = Get("overfit_epochs"),
+        };
     }
 
     /// <summary>As <see cref="Load"/>, from YAML text; <paramref name="path"/> names it in messages.</summary>

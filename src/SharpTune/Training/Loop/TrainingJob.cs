@@ -203,7 +203,7 @@ public sealed class TrainingJob : IDisposable
             ResumeFromCheckpoint = c.ResumeFromLatestCheckpoint ? null : c.ResumeFromCheckpointPath,
             ResumeFromLatest = c.ResumeFromLatestCheckpoint,
             StopOnOverfit = o.StopOnOverfit,
-            Overfit = new Reporting.OverfitThresholds { LossBelow = o.Loss, TokenAccuracyAbove = o.TokenAccuracy, EntropyBelow = o.Entropy, EpochAbove = o.Epochs },
+            Overfit = o.Thresholds,
             DriftMarginPoints = o.DriftMarginPoints,
         };
     }
