@@ -22,8 +22,8 @@ public sealed class PreprocessCache
     /// <summary>Bumped whenever preprocessing would produce different tokens for the same inputs.</summary>
     public const int PipelineVersion = 1;
 
-    private static ReadOnlySpan<byte> Magic => "STPPDATA"u8;
-    private const int FormatVersion = 1;
+    internal static ReadOnlySpan<byte> Magic => "STPPDATA"u8;
+    internal const int FormatVersion = 1;
 
     /// <summary>Creates a cache rooted at <paramref name="root"/> (e.g. <c>.cache/preprocessed</c>).</summary>
     public PreprocessCache(string root) => Root = root;
@@ -97,25 +97,39 @@ public sealed class PreprocessCache
             Directory.CreateDirectory(tmp);
             var bytes = Encode(dataset);
             File.WriteAllBytes(Path.Combine(tmp, "data.bin"), bytes);
-            manifest["key"] = key;
-            manifest["pipeline_version"] = PipelineVersion;
-            manifest["samples"] = dataset.Count;
-            manifest["tokens"] = dataset.TokenCount;
-            manifest["data_sha256"] = Convert.ToHexStringLower(SHA256.HashData(bytes));
-            File.WriteAllLines(Path.Combine(tmp, "report.jsonl"), reportLines ?? []);
-            if (promptSettings is not null) File.WriteAllText(Path.Combine(tmp, PromptSettingsFile.FileName), PromptSettingsFile.ToJson(promptSettings));
-            File.WriteAllText(Path.Combine(tmp, "manifest.json"), manifest.ToJsonString(new JsonSerializerOptions { WriteIndented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }));
-            TemporaryOutputs.Commit(tmp, final, () =>
-            {
-                if (Directory.Exists(final)) Directory.Delete(final, recursive: true);
-                Directory.Move(tmp, final);
-            });
+            CompleteEntry(tmp, final, key, dataset.Count, dataset.TokenCount, Convert.ToHexStringLower(SHA256.HashData(bytes)), manifest, reportLines, promptSettings);
         }
         catch
         {
             TemporaryOutputs.Discard(tmp);
             throw;
         }
+    }
+
+    /// <summary>
+    /// Starts the entry with <paramref name="key"/> in a temporary folder, to be filled sample by sample
+    /// (<see cref="PreprocessCacheEntryWriter.Data"/>) and committed; the data.bin bytes equal what <see cref="Save"/>
+    /// writes for the same samples.
+    /// </summary>
+    public PreprocessCacheEntryWriter BeginEntry(string key) => new(this, key);
+
+    // Writes the manifest, report and prompt settings beside data.bin in the temporary folder and renames it to the entry.
+    internal static void CompleteEntry(string tmp, string final, string key, int samples, long tokens, string dataSha256, JsonObject manifest,
+        IEnumerable<string>? reportLines, RunPromptSettings? promptSettings)
+    {
+        manifest["key"] = key;
+        manifest["pipeline_version"] = PipelineVersion;
+        manifest["samples"] = samples;
+        manifest["tokens"] = tokens;
+        manifest["data_sha256"] = dataSha256;
+        File.WriteAllLines(Path.Combine(tmp, "report.jsonl"), reportLines ?? []);
+        if (promptSettings is not null) File.WriteAllText(Path.Combine(tmp, PromptSettingsFile.FileName), PromptSettingsFile.ToJson(promptSettings));
+        File.WriteAllText(Path.Combine(tmp, "manifest.json"), manifest.ToJsonString(new JsonSerializerOptions { WriteIndented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }));
+        TemporaryOutputs.Commit(tmp, final, () =>
+        {
+            if (Directory.Exists(final)) Directory.Delete(final, recursive: true);
+            Directory.Move(tmp, final);
+        });
     }
 
     // Layout (little-endian): magic "STPPDATA", int32 format version, int32 samples, int64 tokens,

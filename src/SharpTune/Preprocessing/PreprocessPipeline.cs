@@ -58,6 +58,14 @@ public static class PreprocessPipeline
         PreprocessCache cache, bool rebuild, Action<string>? log = null) =>
         RunCore(inputs, Encoding.UTF8.GetBytes($"records:{split}:{recordsFingerprint}"), $"{split} records of {inputs.DataPath}", readRecords, cache, rebuild, log);
 
+    // Records preprocessed at a time; a test lowers it (on its own thread only) to cross chunk boundaries with a few records.
+    [ThreadStatic] private static int _chunkRecords;
+    internal static int ChunkRecords
+    {
+        get => _chunkRecords > 0 ? _chunkRecords : SftPreprocessor.DefaultChunkRecords;
+        set => _chunkRecords = value;
+    }
+
     private static PreprocessResult RunCore(PreprocessInputs inputs, byte[] dataBytes, string dataName, Func<IReadOnlyList<SftRecord>> read,
         PreprocessCache cache, bool rebuild, Action<string>? log)
     {
@@ -78,8 +86,12 @@ public static class PreprocessPipeline
             if (cached is not null && ReadSummary(cache.EntryPath(key)) is { } summary)
                 return new PreprocessResult(cached, summary, key, true, cache.EntryPath(key), sw.Elapsed.TotalSeconds);
         }
+        var preprocessor = new SftPreprocessor(inputs.Renderer, inputs.Tokenizer, inputs.Options);
         var records = read();
-        var (dataset, report) = new SftPreprocessor(inputs.Renderer, inputs.Tokenizer, inputs.Options).Process(records);
+        // Streamed into the entry chunk by chunk: the dataset is never held in memory (an exception or an interrupt
+        // removes the temporary entry).
+        using var entry = cache.BeginEntry(key);
+        var report = preprocessor.ProcessInto(records, entry.Data, ChunkRecords);
         var s = new PreprocessReportSummary(report.Records, report.Kept, report.Truncated, report.Dropped, report.RenderMismatches, report.SupervisedTokens, report.MaskedTokens);
         var manifest = new JsonObject
         {
@@ -96,7 +108,7 @@ public static class PreprocessPipeline
         };
         // The entry records the prompt settings with the template text it rendered with, for inference to reuse.
         var prompt = inputs.Options.Prompt with { TemplateSource = inputs.Options.Prompt.TemplateSource ?? inputs.TemplateText };
-        cache.Save(key, dataset, manifest, ReportLines(report), RunPromptSettings.From(inputs.Options with { Prompt = prompt }));
+        entry.Commit(manifest, ReportLines(report), RunPromptSettings.From(inputs.Options with { Prompt = prompt }));
         // From here on the samples are read from the cache file (memory-mapped), as a cached run reads them.
         var mapped = PreprocessCache.OpenMapped(Path.Combine(cache.EntryPath(key), "data.bin"));
         return new PreprocessResult(mapped, s, key, false, cache.EntryPath(key), sw.Elapsed.TotalSeconds);

@@ -32,41 +32,76 @@ public sealed class SftPreprocessor
     /// <summary>One processed sample, or why there is none.</summary>
     public sealed record Sample(int[] Ids, int[] Labels, IReadOnlyList<PreprocessEvent> Events, int FinalAnswerStart);
 
-    /// <summary>Processes all records.</summary>
+    /// <summary>Records processed together by <see cref="ProcessInto"/> (in parallel within a chunk).</summary>
+    internal const int DefaultChunkRecords = 1024;
+
+    /// <summary>Processes all records into an in-memory dataset (the reference for <see cref="ProcessInto"/>).</summary>
     public (TokenizedDataset Dataset, PreprocessReport Report) Process(IReadOnlyList<SftRecord> records, int degreeOfParallelism = 0)
     {
         var results = new Sample?[records.Count];
-        var failures = new Exception?[records.Count];
-        var po = new ParallelOptions { MaxDegreeOfParallelism = degreeOfParallelism > 0 ? degreeOfParallelism : Environment.ProcessorCount };
-        Parallel.For(0, records.Count, po, (i, state) =>
+        ProcessRange(records, 0, records.Count, results, degreeOfParallelism);
+        var report = new PreprocessReport { Records = records.Count };
+        var builder = new TokenizedDataset.Builder();
+        for (int i = 0; i < records.Count; i++)
+            if (Account(report, results[i]!)) builder.Add(results[i]!.Ids, results[i]!.Labels, i);
+        return (builder.Build(), report);
+    }
+
+    /// <summary>
+    /// Processes the records <paramref name="chunkRecords"/> at a time (in parallel within a chunk) and appends each
+    /// chunk's kept samples, in record order, to <paramref name="writer"/>: only one chunk's samples are held at once.
+    /// The samples and the report equal <see cref="Process"/>'s.
+    /// </summary>
+    public PreprocessReport ProcessInto(IReadOnlyList<SftRecord> records, TokenizedDatasetWriter writer, int chunkRecords = DefaultChunkRecords, int degreeOfParallelism = 0)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(chunkRecords, 1);
+        var report = new PreprocessReport { Records = records.Count };
+        var results = new Sample?[Math.Min(chunkRecords, records.Count)];
+        for (int start = 0; start < records.Count; start += chunkRecords)
         {
-            try { results[i] = ProcessOne(records[i]); }
+            int n = Math.Min(chunkRecords, records.Count - start);
+            ProcessRange(records, start, n, results, degreeOfParallelism);
+            for (int j = 0; j < n; j++)
+            {
+                var s = results[j]!;
+                results[j] = null;
+                if (Account(report, s)) writer.Add(s.Ids, s.Labels, start + j);
+            }
+        }
+        return report;
+    }
+
+    // Processes records[start .. start + count) into results[0 .. count) in parallel; rethrows the first failure by index.
+    private void ProcessRange(IReadOnlyList<SftRecord> records, int start, int count, Sample?[] results, int degreeOfParallelism)
+    {
+        var failures = new Exception?[count];
+        var po = new ParallelOptions { MaxDegreeOfParallelism = degreeOfParallelism > 0 ? degreeOfParallelism : Environment.ProcessorCount };
+        Parallel.For(0, count, po, (i, state) =>
+        {
+            try { results[i] = ProcessOne(records[start + i]); }
             catch (Exception e) { failures[i] = e; state.Stop(); }
         });
         var firstFailure = failures.FirstOrDefault(f => f is not null);
         if (firstFailure is not null) System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(firstFailure).Throw();
+    }
 
-        var report = new PreprocessReport { Records = records.Count };
-        var builder = new TokenizedDataset.Builder();
-        for (int i = 0; i < records.Count; i++)
+    // Adds the sample's events and counts to the report; true when the sample is kept.
+    private static bool Account(PreprocessReport report, Sample s)
+    {
+        foreach (var ev in s.Events)
         {
-            var s = results[i]!;
-            foreach (var ev in s.Events)
+            report.Events.Add(ev);
+            switch (ev.Action)
             {
-                report.Events.Add(ev);
-                switch (ev.Action)
-                {
-                    case "dropped": report.Dropped++; break;
-                    case "truncated": report.Truncated++; break;
-                    case "render-mismatch": report.RenderMismatches++; break;
-                }
+                case "dropped": report.Dropped++; break;
+                case "truncated": report.Truncated++; break;
+                case "render-mismatch": report.RenderMismatches++; break;
             }
-            if (s.Ids.Length == 0) continue;
-            builder.Add(s.Ids, s.Labels, i);
-            report.Kept++;
-            foreach (var l in s.Labels) { if (l == LabelMasker.IgnoreIndex) report.MaskedTokens++; else report.SupervisedTokens++; }
         }
-        return (builder.Build(), report);
+        if (s.Ids.Length == 0) return false;
+        report.Kept++;
+        foreach (var l in s.Labels) { if (l == LabelMasker.IgnoreIndex) report.MaskedTokens++; else report.SupervisedTokens++; }
+        return true;
     }
 
     /// <summary>Processes one record (no truncation events are merged; see <see cref="Process"/>).</summary>
