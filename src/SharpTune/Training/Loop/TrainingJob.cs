@@ -95,6 +95,16 @@ public sealed class TrainingJob : IDisposable
             splits.Add(new PreparedSplit("eval", eval));
         }
         var evalSet = eval is { Dataset.Count: > 0 } ? eval.Dataset : null;
+        // The samples are in the cache now: keep only the evaluation records (the generative evaluation's), so a first
+        // run's training records are garbage before the model and its arenas are allocated (issue 10, memory).
+        var evalRecords = resolved?.Eval;
+        if (resolved is not null)
+        {
+            resolved = null;
+            // The engine's arenas are native memory, so no collection would run to return the records' heap to the
+            // system: one aggressive (decommitting) collection here, once, only when records were read.
+            GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
+        }
 
         var folder = ModelFolder.Open(config.ModelPath);
         IComputeBackend? backend = null;
@@ -129,7 +139,7 @@ public sealed class TrainingJob : IDisposable
                 if (!hasEval) throw new UserException($"{config.Path}: generative_eval.samples is {g.Samples} but there is no evaluation set (set eval_dataset or val_size)");
                 if (g.Labels is not { Count: > 0 } labels) throw new UserException($"{config.Path}: generative_eval.labels is required with generative_eval.samples (e.g. [Yes, No])");
                 var builder = new PromptBuilder(inputs.Renderer, inputs.Options.Prompt);
-                generative = new GenerativeEvaluator(Datasets().Eval, g.Samples, g.MaxNewTokens, new LabelSet(labels, "generative_eval.labels"), builder, tokenizer,
+                generative = new GenerativeEvaluator(evalRecords ?? Datasets().Eval, g.Samples, g.MaxNewTokens, new LabelSet(labels, "generative_eval.labels"), builder, tokenizer,
                     Inference.BatchInference.StopIds(folder, builder, tokenizer, folder.EosTokenIds)); // EOS and the end-of-turn id, as infer stops
             }
 
