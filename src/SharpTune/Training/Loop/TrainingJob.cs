@@ -60,6 +60,26 @@ public sealed class TrainingJob : IDisposable
     }
 
     /// <summary>
+    /// Preprocesses the splits (from the cache when it holds them). The records are read only when a split is not
+    /// cached, and only the evaluation records (the generative evaluation's) leave this method: the training records
+    /// become garbage when it returns. It must stay a method of its own — code that runs once is jitted unoptimized,
+    /// and such a frame keeps every temporary it loaded alive until it returns (the first run held ~330 MB of records
+    /// through the whole run when this lived in <see cref="Prepare"/>).
+    /// </summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    private static (PreprocessResult Train, PreprocessResult? Eval, IReadOnlyList<Data.Sft.SftRecord>? EvalRecords, bool RecordsRead) PreprocessSplits(
+        TrainConfig config, PreprocessInputs inputs, PreprocessCache cache, bool hasEval, Action<string>? log)
+    {
+        // The fingerprint hashes the files as streams: a cached training set is never held as objects, only memory-mapped.
+        var fingerprint = Data.Sft.DatasetResolver.Fingerprint(config.DatasetSelection);
+        Data.Sft.ResolvedDatasets? resolved = null;
+        Data.Sft.ResolvedDatasets Datasets() => resolved ??= config.ResolveDatasets();
+        var train = PreprocessPipeline.RunRecords(inputs, () => Datasets().Train, fingerprint, "train", cache, config.OverwriteCache, log);
+        var eval = hasEval ? PreprocessPipeline.RunRecords(inputs, () => Datasets().Eval, fingerprint, "eval", cache, config.OverwriteCache, log) : null;
+        return (train, eval, resolved?.Eval, resolved is not null);
+    }
+
+    /// <summary>
     /// Resolves, preprocesses and builds everything; nothing is written to <c>output_dir</c> before
     /// <see cref="TrainingRun.Run"/>. Every problem of the input is a <see cref="UserException"/>.
     /// </summary>
@@ -71,40 +91,22 @@ public sealed class TrainingJob : IDisposable
     {
         if (!config.DoTrain) throw new UserException($"{config.Path}: do_train is false; sharptune train only trains (set do_train: true)");
         var args = ToArguments(config);
-        // The records are read only when a split is not cached (or the generative evaluation needs them): a cached
-        // training set is never held as objects, only memory-mapped. The fingerprint hashes the files as streams.
-        var fingerprint = Data.Sft.DatasetResolver.Fingerprint(config.DatasetSelection);
-        Data.Sft.ResolvedDatasets? resolved = null;
-        Data.Sft.ResolvedDatasets Datasets() => resolved ??= config.ResolveDatasets();
         bool hasEval = config.EvalDataset.Count > 0 || config.ValSize > 0;
         var options = config.ToPreprocessOptions();
         var cache = new PreprocessCache(cacheDir ?? DefaultCacheDir);
         string name = string.Join(",", config.Dataset);
         var inputs = PreprocessInputs.FromFolder(config.ModelPath, name, description: null, options);
-        var splits = new List<PreparedSplit>();
-        var train = PreprocessPipeline.RunRecords(inputs, () => Datasets().Train, fingerprint, "train", cache, config.OverwriteCache, log);
-        splits.Add(new PreparedSplit("train", train));
+        var (train, eval, evalRecords, recordsRead) = PreprocessSplits(config, inputs, cache, hasEval, log);
+        var splits = new List<PreparedSplit> { new("train", train) };
+        if (eval is not null) splits.Add(new PreparedSplit("eval", eval));
         if (train.Dataset.Count == 0)
             throw new UserException(train.Report.Records == 0
                 ? $"dataset {name}: no training records"
                 : $"dataset {name}: every one of the {train.Report.Records} training records was dropped ({train.Report.Dropped} by cutoff_len {config.CutoffLen} or an empty answer); raise cutoff_len or set truncation (report: {Path.Combine(train.EntryPath, "report.jsonl")})");
-        PreprocessResult? eval = null;
-        if (hasEval)
-        {
-            eval = PreprocessPipeline.RunRecords(inputs, () => Datasets().Eval, fingerprint, "eval", cache, config.OverwriteCache, log);
-            splits.Add(new PreparedSplit("eval", eval));
-        }
         var evalSet = eval is { Dataset.Count: > 0 } ? eval.Dataset : null;
-        // The samples are in the cache now: keep only the evaluation records (the generative evaluation's), so a first
-        // run's training records are garbage before the model and its arenas are allocated (issue 10, memory).
-        var evalRecords = resolved?.Eval;
-        if (resolved is not null)
-        {
-            resolved = null;
-            // The engine's arenas are native memory, so no collection would run to return the records' heap to the
-            // system: one aggressive (decommitting) collection here, once, only when records were read.
-            GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
-        }
+        // The engine's arenas are native memory, so no collection would run to return the training records' heap to
+        // the system: one aggressive (decommitting) collection here, once, only when records were read.
+        if (recordsRead) GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
 
         var folder = ModelFolder.Open(config.ModelPath);
         IComputeBackend? backend = null;
@@ -139,7 +141,7 @@ public sealed class TrainingJob : IDisposable
                 if (!hasEval) throw new UserException($"{config.Path}: generative_eval.samples is {g.Samples} but there is no evaluation set (set eval_dataset or val_size)");
                 if (g.Labels is not { Count: > 0 } labels) throw new UserException($"{config.Path}: generative_eval.labels is required with generative_eval.samples (e.g. [Yes, No])");
                 var builder = new PromptBuilder(inputs.Renderer, inputs.Options.Prompt);
-                generative = new GenerativeEvaluator(evalRecords ?? Datasets().Eval, g.Samples, g.MaxNewTokens, new LabelSet(labels, "generative_eval.labels"), builder, tokenizer,
+                generative = new GenerativeEvaluator(evalRecords ?? config.ResolveDatasets().Eval, g.Samples, g.MaxNewTokens, new LabelSet(labels, "generative_eval.labels"), builder, tokenizer,
                     Inference.BatchInference.StopIds(folder, builder, tokenizer, folder.EosTokenIds)); // EOS and the end-of-turn id, as infer stops
             }
 
