@@ -180,7 +180,7 @@ internal static class DemoCommand
         {
             var s = c.Settings;
             var run = RunFolder.Open(c.TrainDir);
-            string model = c.Config!.FullFineTuning ? c.TrainDir : c.ModelDir;
+            string model = run.ModelPath ?? c.ModelDir; // a full fine-tuning run holds its weights; a LoRA run, the adapter over the base
             foreach (var f in new[] { c.PredictionsPath, c.PredictionsPath + ".partial", c.PredictionsPath + ".infer.json" }) File.Delete(f); // a fresh run, not a resume
             using var folder = ModelFolder.Open(model);
             using var backend = ComputeBackends.Create();

@@ -216,20 +216,27 @@ public sealed class TrainCommandTests : IDisposable
         Assert.True(Directory.Exists(Path.Combine(part, "checkpoint-6")));
     }
 
+    // The CLI with SIGINT at its default disposition: a test host started in the background inherits it ignored
+    // (POSIX: a background job ignores it) and exec keeps that; python resets it before exec'ing the CLI (same pid),
+    // as a terminal would have it.
+    private ProcessStartInfo CliWithDefaultSigint(params string[] args)
+    {
+        var psi = new ProcessStartInfo("python3")
+        {
+            RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false, WorkingDirectory = _dir.Path,
+        };
+        string[] prefix = ["-c", "import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_DFL); os.execv(sys.argv[1], sys.argv[1:])",
+                           Path.Combine(AppContext.BaseDirectory, "SharpTune.Cli")];
+        foreach (var a in prefix.Concat(args)) psi.ArgumentList.Add(a);
+        return psi;
+    }
+
     [Fact]
     public async Task SigintFinishesTheStepWritesACheckpointAndExits130()
     {
         var output = _dir.File("sigint-out");
         var config = MovieLensConfig(output);
-        // A test host started in the background inherits SIGINT as ignored (POSIX: a background job ignores it), and
-        // exec keeps that; python resets it to the default before exec'ing the CLI (same pid), as a terminal would have it.
-        var psi = new ProcessStartInfo("python3")
-        {
-            RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false, WorkingDirectory = _dir.Path,
-        };
-        foreach (var a in new[] { "-c", "import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_DFL); os.execv(sys.argv[1], sys.argv[1:])",
-                                  Path.Combine(AppContext.BaseDirectory, "SharpTune.Cli"), "train", config, "generative_eval.samples=0", "eval_strategy=no", "max_steps=100000", "save_steps=100000", "--cache-dir", _dir.File("cache") })
-            psi.ArgumentList.Add(a);
+        var psi = CliWithDefaultSigint("train", config, "generative_eval.samples=0", "eval_strategy=no", "max_steps=100000", "save_steps=100000", "--cache-dir", _dir.File("cache"));
         using var p = Process.Start(psi)!;
         var stderr = p.StandardError.ReadToEndAsync(TestContext.Current.CancellationToken);
         var stdout = new StringBuilder();
@@ -263,17 +270,9 @@ public sealed class TrainCommandTests : IDisposable
     {
         var output = _dir.File("sigint2-out");
         var config = MovieLensConfig(output);
-        // SIGINT at its default disposition (a test host started in the background inherits it ignored): python resets
-        // it before exec'ing the CLI (same pid), as a terminal would have it.
-        var psi = new ProcessStartInfo("python3")
-        {
-            RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false, WorkingDirectory = _dir.Path,
-        };
+        var psi = CliWithDefaultSigint("train", config, "generative_eval.samples=0", "eval_strategy=no", "max_steps=100000", "save_steps=2", "plot_loss=false", "--cache-dir", _dir.File("cache"));
         // Every commit waits, so the checkpoint's temporary folder exists long enough to be interrupted in.
         psi.Environment["SHARPTUNE_TEST_COMMIT_DELAY_MS"] = "300";
-        foreach (var a in new[] { "-c", "import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_DFL); os.execv(sys.argv[1], sys.argv[1:])",
-                     Path.Combine(AppContext.BaseDirectory, "SharpTune.Cli"), "train", config, "generative_eval.samples=0", "eval_strategy=no", "max_steps=100000", "save_steps=2", "plot_loss=false", "--cache-dir", _dir.File("cache") })
-            psi.ArgumentList.Add(a);
         using var p = Process.Start(psi)!;
         var stderr = p.StandardError.ReadToEndAsync(TestContext.Current.CancellationToken);
         var stdout = p.StandardOutput.ReadToEndAsync(TestContext.Current.CancellationToken);

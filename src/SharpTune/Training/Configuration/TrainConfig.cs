@@ -78,12 +78,14 @@ public sealed class TrainConfig
         SharpTune.IO.InputPaths.RequireFile(path, $"{path}: configuration file not found");
         var reader = new TrainConfigReader();
         reader.ReadYaml(File.ReadAllText(path), path);
-        double Get(string key) => Convert.ToDouble(
-            (reader.Entries.TryGetValue(key, out var e) ? e.Value : null) ?? ConfigKeys.All.Single(k => k.Name == key).Default, CultureInfo.InvariantCulture);
-        return new Reporting.OverfitThresholds
-        {
-            LossBelow = Get("overfit_loss"), TokenAccuracyAbove = Get("overfit_token_accuracy"), EntropyBelow = Get("overfit_entropy"), EpochAbove = Get("overfit_epochs"),
-        };
+        return OverfitOf(key => (reader.Entries.TryGetValue(key, out var e) ? e.Value : null) ?? ConfigKeys.All.Single(k => k.Name == key).Default).Thresholds;
+    }
+
+    // The watch keys as one record, from resolved entries or from a file's own keys with the defaults.
+    private static OverfitConfig OverfitOf(Func<string, object?> get)
+    {
+        double D(string key) => Convert.ToDouble(get(key), CultureInfo.InvariantCulture);
+        return new OverfitConfig(D("overfit_loss"), D("overfit_token_accuracy"), D("overfit_entropy"), D("overfit_epochs"), (bool)get("stop_on_overfit")!, D("drift_margin"));
     }
 
     /// <summary>As <see cref="Load"/>, from YAML text; <paramref name="path"/> names it in messages.</summary>
@@ -370,8 +372,7 @@ public sealed class TrainConfig
     public GenerativeEvalConfig GenerativeEval => new((int)(long)Get("generative_eval.samples")!, (int)(long)Get("generative_eval.max_new_tokens")!, Get("generative_eval.labels") as IReadOnlyList<string>);
 
     /// <summary>Overfitting thresholds, <c>stop_on_overfit</c> and <c>drift_margin</c>.</summary>
-    public OverfitConfig Overfit => new((double)Get("overfit_loss")!, (double)Get("overfit_token_accuracy")!, (double)Get("overfit_entropy")!,
-        (double)Get("overfit_epochs")!, (bool)Get("stop_on_overfit")!, (double)Get("drift_margin")!);
+    public OverfitConfig Overfit => OverfitOf(Get);
 
     /// <summary>
     /// The preprocessing options these keys describe: <c>cutoff_len</c>, <c>truncation</c>, <c>train_on_prompt</c>,
