@@ -8,16 +8,18 @@
 #          --batch-size 8) on the same bench-25m records: records/s of the model work and the ratio.
 #   demo   generation and --score on the whole test split of `./sharptune demo` (out/demo, made if absent) with
 #          its trained tiny model: records/s.
-# Usage: bench/infer/infer-bench.sh [--rounds N] [--records N] [--only peer|score|demo]
+#          Also generation with longer answers (--long-answers "64 128" new tokens): where --score's advantage grows.
+# Usage: bench/infer/infer-bench.sh [--rounds N] [--records N] [--only peer|score|demo] [--long-answers "N ..."]
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$root"
-rounds=3; records=64; only=""
+rounds=3; records=64; only=""; long_answers="64 128"
 while (( $# )); do
   case "$1" in
     --rounds) rounds="$2"; shift ;;
     --records) records="$2"; shift ;;
     --only) only="$2"; shift ;;
+    --long-answers) long_answers="$2"; shift ;;
     *) echo "unknown option $1" >&2; exit 1 ;;
   esac
   shift
@@ -80,9 +82,10 @@ if "pytorch" in by:
         rounds = ", ".join("%.2f" % (a["tokens_per_s"] / b["tokens_per_s"]) for a, b in zip(by[ours], by["pytorch"]))
         print(f"ratio {ours} / pytorch: {med(ours, 'tokens_per_s') / med('pytorch', 'tokens_per_s'):.2f}x prefill+decode tokens/s (per round: {rounds})")
 for pre in ("", "demo "):
-    if pre + "score" in by and pre + "generation" in by:
-        rounds = ", ".join("%.2f" % (a["records_per_s"] / b["records_per_s"]) for a, b in zip(by[pre + "score"], by[pre + "generation"]))
-        print(f"ratio {pre}score / {pre}generation: {med(pre + 'score', 'records_per_s') / med(pre + 'generation', 'records_per_s'):.2f}x records/s (per round: {rounds})")
+    for gen in [n for n in by if n.startswith(pre + "generation")]:
+        if pre + "score" not in by: continue
+        rounds = ", ".join("%.2f" % (a["records_per_s"] / b["records_per_s"]) for a, b in zip(by[pre + "score"], by[gen]))
+        print(f"ratio {pre}score / {gen}: {med(pre + 'score', 'records_per_s') / med(gen, 'records_per_s'):.2f}x records/s (per round: {rounds})")
 PY
 }
 
@@ -109,10 +112,14 @@ fi
 
 if [[ -z "$only" || "$only" == score ]]; then
   echo "== bench-25m, $records records: infer --score --labels Yes,No vs infer generation with its defaults (--max-new-tokens 16, batch 8)"
+  echo "   and with longer answers (--max-new-tokens $long_answers: the random model never stops early, as a thinking model would not)"
   : >"$work/score.jsonl"
   for ((r = 1; r <= rounds; r++)); do
     infer_run generation --model "$model" --data "$work/records.jsonl" --labels Yes,No >>"$work/score.jsonl"
     infer_run score --model "$model" --data "$work/records.jsonl" --labels Yes,No --score >>"$work/score.jsonl"
+    for n in $long_answers; do
+      infer_run "generation, $n new tokens" --model "$model" --data "$work/records.jsonl" --labels Yes,No --max-new-tokens "$n" >>"$work/score.jsonl"
+    done
   done
   summarize "$work/score.jsonl"
 fi

@@ -64,7 +64,7 @@ public sealed class ChatSession : IDisposable
         _cache.Reset();
         var seqs = new int[ids.Length];
         var pos = Enumerable.Range(0, ids.Length).ToArray();
-        _model.Forward(_cache, ids, seqs, pos, [ids.Length - 1], _logits);
+        _model.Forward(_cache, ids, seqs, pos, [ids.Length - 1], _logits, lastLayerAtLogitTokensOnly: true);   // as Generator does
         var generated = new List<int>();
         string emitted = "";
         FinishReason finish;
@@ -79,7 +79,7 @@ public sealed class ChatSession : IDisposable
             // Hold back a trailing replacement character: the next token may complete its UTF-8 sequence.
             Emit(text.EndsWith('\uFFFD') ? text.TrimEnd('\uFFFD') : text);
             if (generated.Count >= _options.MaxNewTokens) { finish = FinishReason.Length; break; }
-            _model.Forward(_cache, [token], [0], [ids.Length + generated.Count - 1], [0], _logits);
+            _model.Forward(_cache, [token], [0], [ids.Length + generated.Count - 1], [0], _logits, lastLayerAtLogitTokensOnly: true);
         }
         var reply = _tokenizer.Decode(generated.ToArray(), skipSpecialTokens: true);
         if (StopAt(reply) is var cut and >= 0) reply = reply[..cut];

@@ -13,10 +13,18 @@ public sealed class Generator : IDisposable
     private readonly DecoderModel _model;
     private readonly KvCache _cache;
     private readonly float[] _logits;
+    private readonly bool _pruneLastLayer;
 
-    /// <summary>Allocates the cache for <paramref name="maxBatch"/> sequences of up to <paramref name="maxLength"/> tokens (prompt + generated).</summary>
-    public Generator(DecoderModel model, int maxBatch, int maxLength)
+    /// <summary>
+    /// Allocates the cache for <paramref name="maxBatch"/> sequences of up to <paramref name="maxLength"/> tokens (prompt +
+    /// generated). <paramref name="pruneLastLayer"/> runs the last layer's attention and MLP only at the tokens whose
+    /// logits choose a next token (a prompt's last one; every decode token): the other prompt tokens need only their
+    /// keys and values there, as llama.cpp does. Off, every token runs the whole last layer (the logits differ by float
+    /// rounding only).
+    /// </summary>
+    public Generator(DecoderModel model, int maxBatch, int maxLength, bool pruneLastLayer = true)
     {
+        _pruneLastLayer = pruneLastLayer;
         _model = model;
         _cache = new KvCache(model.Config, model.Weights.Backend, maxBatch, maxLength);
         _logits = new float[(long)maxBatch * model.Config.VocabSize];
@@ -75,7 +83,7 @@ public sealed class Generator : IDisposable
         }
         if (options.MaxNewTokens == 0)
             return Enumerable.Range(0, batch).Select(b => new GenerationResult([], decoder is null ? null : "", FinishReason.Length)).ToArray();
-        _model.Forward(_cache, ids, seqs, pos, last, _logits);
+        _model.Forward(_cache, ids, seqs, pos, last, _logits, _pruneLastLayer);
         double prefill = System.Diagnostics.Stopwatch.GetElapsedTime(t0).TotalSeconds;
 
         var active = new List<int>(batch);
@@ -106,7 +114,7 @@ public sealed class Generator : IDisposable
                 stepSeqs[i] = b;
                 stepPos[i] = prompts[b].Length + generated[b].Count - 1;
             }
-            _model.Forward(_cache, stepIds.AsSpan(0, active.Count), stepSeqs.AsSpan(0, active.Count), stepPos.AsSpan(0, active.Count), rows.AsSpan(0, active.Count), _logits);
+            _model.Forward(_cache, stepIds.AsSpan(0, active.Count), stepSeqs.AsSpan(0, active.Count), stepPos.AsSpan(0, active.Count), rows.AsSpan(0, active.Count), _logits, _pruneLastLayer);
             steps.Add(System.Diagnostics.Stopwatch.GetElapsedTime(ts).TotalSeconds);
         }
         LastTimings = (prefill, steps);
@@ -185,7 +193,7 @@ public sealed class Generator : IDisposable
             }
             if (rows.Count == 0) break;
             _model.Forward(_cache, System.Runtime.InteropServices.CollectionsMarshal.AsSpan(ids), System.Runtime.InteropServices.CollectionsMarshal.AsSpan(seqs),
-                System.Runtime.InteropServices.CollectionsMarshal.AsSpan(pos), System.Runtime.InteropServices.CollectionsMarshal.AsSpan(rows), _logits);
+                System.Runtime.InteropServices.CollectionsMarshal.AsSpan(pos), System.Runtime.InteropServices.CollectionsMarshal.AsSpan(rows), _logits, _pruneLastLayer);
             for (int s = 0; s < slots; s++)
                 if (fresh[s]) { prefixes.Prefilled(s); fresh[s] = false; }
             ReusedTokens = prefixes.ReusedTokens;

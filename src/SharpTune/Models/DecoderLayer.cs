@@ -106,7 +106,8 @@ internal static class DecoderLayer
     /// cache (later tokens attend to them), but queries, attention, the output projection and the MLP run only for the
     /// <paramref name="r"/> tokens listed in <paramref name="rows"/> <c>[r]</c>, whose RoPE positions and visible cache
     /// rows are <paramref name="rowPositions"/>, <paramref name="rowKvStart"/>, <paramref name="rowKvCount"/> <c>[r]</c>.
-    /// <c>x [n, hidden]</c> is read; the selected tokens' outputs go to <paramref name="output"/> <c>[r, hidden]</c>.
+    /// <c>x [n, hidden]</c> is read; the selected tokens' outputs go to <paramref name="output"/> <c>[r, hidden]</c>
+    /// (with <paramref name="r"/> = 0 only the keys and values are computed).
     /// Inference only (no dropout, nothing kept for a backward).
     /// </summary>
     public static void ForwardAtRows(IComputeBackend b, ModelConfig c, DecoderLayerWeights w, Tensor ropeCos, Tensor ropeSin,
@@ -125,6 +126,7 @@ internal static class DecoderLayer
         if (c.QkNorm) b.RmsNorm(kOut.Reshape(n * c.NumKvHeads, c.HeadDim), w.KNorm, eps, k.Reshape(n * c.NumKvHeads, c.HeadDim)); // [tokens·kvHeads, headDim]
         b.Rope(k, positions, ropeCos, ropeSin, c.HeadDim, k);
         b.WriteKv(k, v, slots, keyCache, valueCache);
+        if (r == 0) return;
 
         // Everything else only at the selected tokens.
         b.GatherRows(h1, rows, hq);

@@ -114,7 +114,9 @@ public sealed class DecoderModel : IDisposable
     /// keys and values to <paramref name="cache"/>. Writes logits <c>[logitTokens.Length, vocab]</c> for the tokens
     /// whose indices are listed in <paramref name="logitTokens"/> (ascending). With <paramref name="lastLayerAtLogitTokensOnly"/>
     /// the last layer computes only keys and values for the other tokens (<see cref="DecoderLayer.ForwardAtRows"/>): the
-    /// same logits up to the attention kernel's rounding, for callers that need no more than these logits and the cache.
+    /// same logits up to the attention kernel's rounding, for callers that need no more than these logits and the cache
+    /// (generation, scoring). A caller should use one setting throughout, so that a token's logits never depend on
+    /// how its forward was chunked or batched.
     /// </summary>
     public void Forward(KvCache cache, ReadOnlySpan<int> ids, ReadOnlySpan<int> sequences, ReadOnlySpan<int> positions, ReadOnlySpan<int> logitTokens, Span<float> logits,
         bool lastLayerAtLogitTokensOnly = false)
@@ -130,28 +132,47 @@ public sealed class DecoderModel : IDisposable
             if ((uint)ids[t] >= (uint)vocab) throw new UserException($"token id {ids[t]} is outside the vocabulary (0..{vocab - 1})");
         }
         _act.EnsureLoraRank(Weights.LoraRank);
-        int done = 0, logitDone = 0;
+        // Chunks of up to MaxTokens tokens run through all layers in turn; each chunk's logit rows (their final hidden
+        // states) wait in Selected, and the LM head runs once over all of them — one read of the [vocab, hidden] head
+        // per forward instead of one per chunk — or sooner when MaxLogitRows rows are waiting.
+        int done = 0, logitDone = 0, pending = 0, flushed = 0;
         while (done < n)
         {
             int chunk = Math.Min(_act.MaxTokens, n - done);
             int logitStart = logitDone;
             while (logitDone < logitTokens.Length && logitTokens[logitDone] < done + chunk) logitDone++;
-            // Logit rows per chunk are bounded too: split the chunk further if needed.
-            if (logitDone - logitStart > _act.MaxLogitRows)
+            if (pending + logitDone - logitStart > _act.MaxLogitRows)
             {
-                logitDone = logitStart + _act.MaxLogitRows;
-                chunk = logitTokens[logitDone - 1] + 1 - done;
+                if (pending > 0)
+                {
+                    LmHead(pending, logits.Slice(flushed * vocab, pending * vocab));
+                    flushed += pending;
+                    pending = 0;
+                }
+                // A chunk's own logit rows are bounded too: split the chunk further if needed.
+                if (logitDone - logitStart > _act.MaxLogitRows)
+                {
+                    logitDone = logitStart + _act.MaxLogitRows;
+                    chunk = logitTokens[logitDone - 1] + 1 - done;
+                }
             }
             ForwardChunk(cache, ids.Slice(done, chunk), sequences.Slice(done, chunk), positions.Slice(done, chunk), logitTokens[logitStart..logitDone], done,
-                logits.Slice(logitStart * vocab, (logitDone - logitStart) * vocab), lastLayerAtLogitTokensOnly);
+                pending, lastLayerAtLogitTokensOnly);
+            pending += logitDone - logitStart;
             done += chunk;
         }
+        if (pending > 0) LmHead(pending, logits.Slice(flushed * vocab, pending * vocab));
         for (int t = 0; t < n; t++)
             if (positions[t] + 1 > cache.Length(sequences[t])) cache.SetLength(sequences[t], positions[t] + 1);
     }
 
-    private void ForwardChunk(KvCache cache, ReadOnlySpan<int> ids, ReadOnlySpan<int> sequences, ReadOnlySpan<int> positions, ReadOnlySpan<int> logitTokens, int offset, Span<float> logits,
-        bool lastLayerAtRowsOnly)
+    /// <summary>
+    /// Runs one chunk through every layer and leaves the final hidden state of its <paramref name="logitTokens"/>
+    /// (indices into the whole forward, <paramref name="offset"/> being the chunk's first) in rows
+    /// <paramref name="selectedRow"/>… of <c>Selected</c>.
+    /// </summary>
+    private void ForwardChunk(KvCache cache, ReadOnlySpan<int> ids, ReadOnlySpan<int> sequences, ReadOnlySpan<int> positions, ReadOnlySpan<int> logitTokens, int offset,
+        int selectedRow, bool lastLayerAtRowsOnly)
     {
         var c = Config;
         var b = Weights.Backend;
@@ -177,41 +198,48 @@ public sealed class DecoderModel : IDisposable
         b.Upload(_start.AsSpan(0, n), start);
         b.Upload(_count.AsSpan(0, n), count);
 
-        float eps = (float)c.RmsNormEps;
         var w = Weights;
         w.Embedding.Lookup(b, idsT, x);
-        // Pruning the last layer pays only when it leaves most tokens out (a prefill); a chunk of decode steps runs whole.
-        bool pruned = lastLayerAtRowsOnly && r > 0 && r * 4 <= n;
-        Tensor rows = default, sel = default, lg = default;
+        Tensor rows = default, sel = default;
         if (r > 0)
         {
             rows = a.LogitRows.Reshape(a.MaxLogitRows, 1).SliceRows(0, r);
-            sel = a.Selected.SliceRows(0, r);
-            lg = a.Logits.SliceRows(0, r);
+            sel = a.Selected.SliceRows(selectedRow, r);   // [r, hidden]
             b.Upload(_rows.AsSpan(0, r), rows);
         }
         for (int l = 0; l < c.NumLayers; l++)
         {
-            if (pruned && l == c.NumLayers - 1)
+            // Pruned whenever asked, whatever the chunk holds, so that a token's logits take the same path however the
+            // tokens were chunked and batched (a prefix-cached prompt's last token gets the plain run's logits).
+            if (lastLayerAtRowsOnly && l == c.NumLayers - 1)
             {
                 for (int i = 0; i < r; i++) { _rowPos[i] = _pos[_rows[i]]; _rowStart[i] = _start[_rows[i]]; _rowCount[i] = _count[_rows[i]]; }
                 Tensor rowPos = a.RowPositions.Reshape(a.MaxLogitRows, 1).SliceRows(0, r);
                 Tensor rowStart = a.RowKvStart.Reshape(a.MaxLogitRows, 1).SliceRows(0, r), rowCount = a.RowKvCount.Reshape(a.MaxLogitRows, 1).SliceRows(0, r);
-                b.Upload(_rowPos.AsSpan(0, r), rowPos);
-                b.Upload(_rowStart.AsSpan(0, r), rowStart);
-                b.Upload(_rowCount.AsSpan(0, r), rowCount);
+                if (r > 0)
+                {
+                    b.Upload(_rowPos.AsSpan(0, r), rowPos);
+                    b.Upload(_rowStart.AsSpan(0, r), rowStart);
+                    b.Upload(_rowCount.AsSpan(0, r), rowCount);
+                }
                 DecoderLayer.ForwardAtRows(b, c, w.Layers[l], w.RopeCos, w.RopeSin, x, sel, a.Layer, n, pos, slots, cache.Keys[l], cache.Values[l],
                     rows, r, rowPos, rowStart, rowCount);
-                break;
+                return;
             }
             DecoderLayer.Forward(b, c, w.Layers[l], w.RopeCos, w.RopeSin, l, x, x, a.Layer, n, pos,
                 LayerAttention.OverCache(start, count, slots, cache.Keys[l], cache.Values[l]), LoraDropout.Off);
         }
-        if (r == 0) return;
-        if (!pruned) b.GatherRows(x, rows, sel);
-        b.RmsNorm(sel, w.FinalNorm, eps, sel);
-        w.LmHead.Forward(b, sel, lg, false, default, default, 0, dropout: false);
-        b.Download(lg, logits[..(r * c.VocabSize)]);
+        if (r > 0) b.GatherRows(x, rows, sel);
+    }
+
+    /// <summary>Final norm and LM head over the first <paramref name="r"/> rows of <c>Selected</c>, into <paramref name="logits"/> <c>[r, vocab]</c>.</summary>
+    private void LmHead(int r, Span<float> logits)
+    {
+        var b = Weights.Backend;
+        Tensor sel = _act.Selected.SliceRows(0, r), lg = _act.Logits.SliceRows(0, r);   // [r, hidden], [r, vocab]
+        b.RmsNorm(sel, Weights.FinalNorm, (float)Config.RmsNormEps, sel);
+        Weights.LmHead.Forward(b, sel, lg, false, default, default, 0, dropout: false);
+        b.Download(lg, logits[..(r * Config.VocabSize)]);
     }
 
     /// <summary>

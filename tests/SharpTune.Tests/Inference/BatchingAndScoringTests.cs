@@ -193,4 +193,40 @@ public sealed class BatchingAndScoringTests
             Assert.Equal(plain[i].FinishReason, cached[i].FinishReason);
         }
     }
+
+    [Fact]
+    public void Generation_with_the_last_layer_pruned_gives_the_ids_of_the_whole_layer_with_less_work_and_one_lm_head_per_forward()
+    {
+        var prompts = SharedPrefixPrompts(17);
+        var options = new GenerationOptions { MaxNewTokens = 6, EosTokenIds = [5] };
+        (GenerationResult[] Results, double LinearFlops, long HeadCalls, long Forwards) Run(bool prune)
+        {
+            using var backend = new ProfilingBackend(ComputeBackends.Create());
+            using var weights = DecoderWeights.Load(Config, Weights, backend);
+            // Chunks of 8 tokens: every prefill spans several chunks, whose logit rows share one LM head call.
+            using var model = new DecoderModel(weights, maxTokens: 8, maxLogitRows: 4);
+            var r = new GenerationResult[prompts.Length];
+            long forwards = 0;
+            using (var g = new Generator(model, 4, 40, pruneLastLayer: prune))
+            {
+                var results = g.Generate(prompts, options);
+                for (int i = 0; i < r.Length; i++) r[i] = results[i];
+                forwards = (prompts.Length + 3) / 4 + results.Chunk(4).Sum(group => group.Max(x => x.Ids.Count) - 1);
+            }
+            var linear = backend.Totals.Where(t => t.Key.StartsWith("Linear", StringComparison.Ordinal)).ToArray();
+            long head = linear.Where(t => t.Key.Contains($"W[{Config.VocabSize},{Config.HiddenSize}]", StringComparison.Ordinal)).Sum(t => t.Value.Calls);
+            return (r, linear.Sum(t => t.Value.Flops), head, forwards);
+        }
+        var (whole, wholeFlops, wholeHead, forwards) = Run(false);
+        var (pruned, prunedFlops, prunedHead, _) = Run(true);
+        Assert.True(prunedFlops < 0.8 * wholeFlops, $"pruned {prunedFlops} vs whole {wholeFlops} flops");
+        // One LM head call per forward (every forward here has at most maxLogitRows logit rows), not one per chunk.
+        Assert.Equal(forwards, wholeHead);
+        Assert.Equal(forwards, prunedHead);
+        for (int i = 0; i < prompts.Length; i++)
+        {
+            Assert.Equal(whole[i].Ids, pruned[i].Ids);
+            Assert.Equal(whole[i].FinishReason, pruned[i].FinishReason);
+        }
+    }
 }
