@@ -116,23 +116,6 @@ public static class BatchInference
         return ids.ToArray();
     }
 
-    /// <summary>
-    /// The label token sequences after <paramref name="promptIds"/>: the tokens of prompt + label past the prompt's,
-    /// so a tokenizer that marks word starts (SentencePiece's ▁) sees the label where the answer stands.
-    /// </summary>
-    public static int[][] LabelTokens(ITextTokenizer tokenizer, string prompt, int[] promptIds, LabelSet labels, bool addSpecialTokens, int index)
-    {
-        var result = new int[labels.Count][];
-        for (int j = 0; j < labels.Count; j++)
-        {
-            var all = tokenizer.Encode(prompt + labels[j], addSpecialTokens);
-            if (all.Length <= promptIds.Length || !all.AsSpan(0, promptIds.Length).SequenceEqual(promptIds))
-                throw new UserException($"record {index}: label '{labels[j]}' does not tokenize as a continuation of the prompt (it merges with the prompt's last tokens), so its log-probability is not defined");
-            result[j] = all[promptIds.Length..];
-        }
-        return result;
-    }
-
     /// <summary>The inference prompt of <paramref name="item"/> and its token ids: what training tokenized before the answer.</summary>
     public static (string Text, int[] Ids) Prompt(PromptBuilder builder, ITextTokenizer tokenizer, InferenceItem item, bool addSpecialTokens = false)
     {
@@ -187,7 +170,8 @@ public static class BatchInference
             if (settings.Score)
             {
                 labelIds = new int[items.Count][][];
-                for (int i = resumed; i < items.Count; i++) labelIds[i] = LabelTokens(tokenizer, texts[i], prompts[i], labels!, settings.AddSpecialTokens, i);
+                var labelTokenizer = new LabelTokenizer(tokenizer, labels!, settings.AddSpecialTokens);
+                for (int i = resumed; i < items.Count; i++) labelIds[i] = labelTokenizer.For(texts[i], prompts[i], i);
                 context = Enumerable.Range(resumed, items.Count - resumed).Max(i => prompts[i].Length + labelIds[i].Max(l => l.Length));
             }
             // transformers warns and goes on; so do we, once, with the numbers.

@@ -52,6 +52,43 @@ public sealed class InferencePromptParityTests
         }
     }
 
+    [Theory]
+    [InlineData("qwen3", null, false)]
+    [InlineData("llama3", null, false)]
+    [InlineData("llama3", null, true)]
+    [InlineData("llama2", "mistral", false)]
+    [InlineData("llama2", "mistral", true)]
+    [InlineData("gemma3", null, false)]
+    public void Label_tokens_from_the_prompts_tail_equal_the_whole_prompts_continuation(string tokenizer, string? template, bool addSpecialTokens)
+    {
+        TokenizerOracle.Require();
+        var stack = TextStack.Open(TokenizerOracle.TokenizerPath(tokenizer), template);
+        var builder = new PromptBuilder(stack.Renderer, new PromptSettings { Template = template, DefaultSystem = "Default system prompt." });
+        var labels = SharpTune.Evaluation.LabelSet.Parse("Yes,No,Not sure,Oui");
+        using var dir = new TempDir();
+        var path = Path.Combine(dir.Path, "data.jsonl");
+        File.WriteAllText(path, string.Join("\n", Records[..2].Concat(Records[..2])) + "\n");
+        var prompts = InferenceInput.Read(path).Select(item => BatchInference.Prompt(builder, stack.Tokenizer, item, addSpecialTokens)).ToList();
+        prompts.Add(("Plain text without any special token: Yes or", stack.Tokenizer.Encode("Plain text without any special token: Yes or", addSpecialTokens)));
+        var labelTokenizer = new LabelTokenizer(stack.Tokenizer, labels, addSpecialTokens);
+        for (int i = 0; i < prompts.Count; i++)
+        {
+            var (text, ids) = prompts[i];
+            var got = labelTokenizer.For(text, ids, i);
+            for (int j = 0; j < labels.Count; j++)
+            {
+                var whole = stack.Tokenizer.Encode(text + labels[j], addSpecialTokens);
+                Assert.Equal(ids, whole[..ids.Length]);
+                Assert.Equal(whole[ids.Length..], got[j]);
+            }
+        }
+        // Records 3 and 4 repeat 1 and 2, so their tails were seen before; with Qwen3's, Llama 3's and Gemma's templates
+        // every prompt ends in the same assistant header after a special token, so record 2 hits too (Mistral's
+        // [/INST] is plain text in this vocabulary: its tail runs from the BOS).
+        if (!addSpecialTokens) Assert.True(labelTokenizer.TailHits >= (template == "mistral" ? 2 : 3), $"{labelTokenizer.TailHits} tail hits");
+        else Assert.Equal(0, labelTokenizer.TailHits);
+    }
+
     [Fact]
     public void Id_fields_are_kept_and_plain_prompt_lines_are_one_user_turn()
     {
