@@ -40,6 +40,12 @@ public sealed class CliApp
         {
             return RunCore(args, stdout, stderr, stdin, verbose);
         }
+        // A failure after a signal is the interrupt's doing (it deleted the temporaries a writer was still filling):
+        // the interrupt's own line and exit code report it, not an error.
+        catch (Exception) when (_signalExit != 0)
+        {
+            return _signalExit;
+        }
         catch (Exception e) when (AsUserError(e) is { } message)
         {
             stderr.WriteLine($"error: {message}");
@@ -71,10 +77,14 @@ public sealed class CliApp
     // Set when the running verb handles signals itself (CliCommand.HandlesInterrupts).
     private static volatile bool _verbHandlesInterrupts;
 
+    // The exit code of the signal being handled (0: none).
+    private static volatile int _signalExit;
+
     private static void OnSignal(PosixSignalContext context, string name, int exitCode, TextWriter stderr)
     {
         if (_verbHandlesInterrupts) return;
         context.Cancel = true;
+        _signalExit = exitCode;
         // Clean up and exit on a thread of our own: exiting from inside the runtime's signal callback can deadlock.
         new Thread(() =>
         {
