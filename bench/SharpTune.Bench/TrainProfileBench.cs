@@ -10,7 +10,7 @@ namespace SharpTune.Bench;
 /// <summary>
 /// Where a training step's time goes: every kernel call through the backend boundary is timed (a proxy around
 /// the backend), grouped by kernel and operand shape. Usage:
-/// <c>train-profile [--config bench-25m|qwen3-0.6b-shape] [--batch 8] [--seq 448] [--supervised 7] [--rank 16] [--full] [--steps 2]</c>.
+/// <c>train-profile [--config bench-25m|demo|qwen3-0.6b-shape] [--batch 8] [--seq 448] [--supervised 7] [--rank 16] [--full] [--steps 2]</c>.
 /// </summary>
 internal static class TrainProfileBench
 {
@@ -22,7 +22,13 @@ internal static class TrainProfileBench
         int supervised = int.Parse(Arg(args, "--supervised", "7"), CultureInfo.InvariantCulture);
         int rank = int.Parse(Arg(args, "--rank", "16"), CultureInfo.InvariantCulture);
         int steps = int.Parse(Arg(args, "--steps", "2"), CultureInfo.InvariantCulture);
-        var c = config == "bench-25m" ? GenerateBench.Qwen3(512, 8, 8, 4, 64, 1536) : GenerateBench.Qwen3(1024, 28, 16, 8, 128, 3072);
+        var c = config switch
+        {
+            "bench-25m" => GenerateBench.Qwen3(512, 8, 8, 4, 64, 1536),
+            // The demo's tiny model (DemoSettings.Full): 525k parameters, a 1,024-token vocabulary.
+            "demo" => GenerateBench.Qwen3(128, 2, 4, 2, 32, 384) with { VocabSize = 1024, RopeTheta = 10000, MaxPositionEmbeddings = 1024 },
+            _ => GenerateBench.Qwen3(1024, 28, 16, 8, 128, 3072),
+        };
         using var proxy = new ProfilingBackend(ComputeBackends.Create());
         var source = new SyntheticTensorSource(c, TensorDType.F32);
         var options = new TrainingOptions { MaxTokens = batch * seq, GradientCheckpointing = args.Contains("--gradient-checkpointing") };
