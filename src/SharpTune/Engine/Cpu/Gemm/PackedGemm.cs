@@ -351,12 +351,10 @@ internal sealed unsafe class PackedGemm(KernelIsa isa, WorkerPool pool) : IParal
     {
         if (job.ARow == 1)
         {
-            // A transposed in memory: walk each source row (one k) contiguously.
-            for (int kk = 0; kk < kc; kk++)
-            {
-                float* src = job.A + (k0 + kk) * job.ACol + m0;
-                for (int r = 0; r < rows; r++) dst[(long)r * kc + kk] = alpha * src[r];
-            }
+            // A transposed in memory (dW = dYᵀ·X): the [kc, rows] block transposed 8 × 8 at a time — element by element
+            // this packing cost a quarter of the product's time for the weight gradients of a small model.
+            Microkernels.Transpose(job.A + k0 * job.ACol + m0, (nint)job.ACol, kc, rows, dst, kc);
+            if (alpha != 1f) VectorOps.Scale(dst, alpha, rows * kc, Vector256.IsHardwareAccelerated);
             return;
         }
         for (int r = 0; r < rows; r++)
