@@ -2,8 +2,8 @@ namespace SharpTune.IO;
 
 /// <summary>
 /// Creates a folder so that it never exists half-filled: the content is written into a hidden temporary sibling,
-/// which is renamed to the final name only when complete. An existing non-empty target is refused, never merged
-/// into or replaced.
+/// which is renamed to the final name only when complete. <see cref="Create"/> refuses an existing non-empty target;
+/// <see cref="Replace"/> swaps the whole folder.
 /// </summary>
 public static class AtomicDirectory
 {
@@ -35,5 +35,49 @@ public static class AtomicDirectory
             TemporaryOutputs.Discard(tmp);
             throw;
         }
+    }
+
+    /// <summary>
+    /// Fills a temporary sibling of <paramref name="path"/> through <paramref name="fill"/>, then puts it in place of the
+    /// folder of that name, which is renamed aside first and deleted after the new one is in place: readers see the old
+    /// or the new folder, never a mixture. On any failure the temporary folder is removed and <paramref name="path"/> is
+    /// untouched. Both the new and the set-aside folder are <see cref="TemporaryOutputs"/>' (<c>.NAME.tmp-PID-…</c>): an
+    /// interrupt removes them and never lets a rename happen after it; those of a killed process are swept by the next
+    /// write of the same name. A missing folder is created as <see cref="Create"/> does.
+    /// </summary>
+    public static void Replace(string path, Action<string> fill)
+    {
+        var full = Path.GetFullPath(path.TrimEnd('/', Path.DirectorySeparatorChar));
+        if (!Directory.Exists(full))
+        {
+            Create(full, fill);
+            return;
+        }
+        var tmp = TemporaryOutputs.Begin(full);
+        string? old = null;
+        try
+        {
+            Directory.CreateDirectory(tmp);
+            fill(tmp);
+            // The folder replaced is itself a temporary from here on: an interrupt or a later run removes it.
+            old = TemporaryOutputs.Begin(full);
+            TemporaryOutputs.Commit(tmp, full, () =>
+            {
+                Directory.Move(full, old);
+                try { Directory.Move(tmp, full); }
+                catch
+                {
+                    Directory.Move(old, full);
+                    throw;
+                }
+            });
+        }
+        catch
+        {
+            TemporaryOutputs.Discard(tmp);
+            if (old is not null) TemporaryOutputs.Discard(old);
+            throw;
+        }
+        TemporaryOutputs.Discard(old);
     }
 }

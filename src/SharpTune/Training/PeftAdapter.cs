@@ -44,9 +44,9 @@ public static partial class PeftAdapter
     /// Like <see cref="Save"/>, but replaces an existing adapter folder (one holding adapter_config.json, or an empty
     /// one), as a trainer re-saving a checkpoint needs: the new folder is written under a temporary sibling, the old
     /// one is renamed aside, the new one renamed into place, and the old one deleted. Readers see the old or the new
-    /// adapter, never a mixture; a crash between the two renames leaves the old folder as <c>.NAME.old-*</c> beside
-    /// it. Any other file in the old folder is deleted with it. A non-empty folder without adapter_config.json is
-    /// refused, so a mistyped path cannot wipe an unrelated folder.
+    /// adapter, never a mixture (<see cref="AtomicDirectory.Replace"/>). Any other file in the old folder is deleted
+    /// with it. A non-empty folder without adapter_config.json is refused, so a mistyped path cannot wipe an unrelated
+    /// folder.
     /// </summary>
     public static void SaveReplacing(string directory, LoraAdapterWeights adapter, string? baseModelPath)
     {
@@ -58,31 +58,7 @@ public static partial class PeftAdapter
         }
         if (!File.Exists(Path.Combine(full, ConfigFileName)))
             throw new UserException($"{directory}: folder is not empty and holds no {ConfigFileName}; refusing to replace it with an adapter");
-        var parent = Path.GetDirectoryName(full)!;
-        var name = Path.GetFileName(full);
-        var tmp = TemporaryOutputs.Begin(full);
-        var old = Path.Combine(parent, $".{name}.old-{Environment.ProcessId}-{Guid.NewGuid():N}");
-        try
-        {
-            Directory.CreateDirectory(tmp);
-            WriteInto(tmp, adapter, baseModelPath);
-            TemporaryOutputs.Commit(tmp, full, () =>
-            {
-                Directory.Move(full, old);
-                try { Directory.Move(tmp, full); }
-                catch
-                {
-                    Directory.Move(old, full);
-                    throw;
-                }
-            });
-        }
-        catch
-        {
-            TemporaryOutputs.Discard(tmp);
-            throw;
-        }
-        TryDelete(old);
+        AtomicDirectory.Replace(full, tmp => WriteInto(tmp, adapter, baseModelPath));
     }
 
     private static void WriteInto(string dir, LoraAdapterWeights adapter, string? baseModelPath)
@@ -255,9 +231,4 @@ public static partial class PeftAdapter
 
     private static string Listing(List<string> names) =>
         $"{names.Count} tensor{(names.Count == 1 ? "" : "s")}: {string.Join(", ", names.Take(5))}{(names.Count > 5 ? $", and {names.Count - 5} more" : "")}";
-
-    private static void TryDelete(string dir)
-    {
-        try { if (Directory.Exists(dir)) Directory.Delete(dir, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
-    }
 }

@@ -39,49 +39,6 @@ public static partial class CheckpointFolders
     public static string? Latest(string outputDir) => List(outputDir) is { Count: > 0 } l ? l[^1].Path : null;
 
     /// <summary>
-    /// Fills a temporary sibling of <paramref name="path"/> through <paramref name="fill"/>, then renames it to
-    /// <paramref name="path"/>. An existing folder of that name is renamed aside first and deleted after the new one
-    /// is in place. On any failure the temporary folder is removed and <paramref name="path"/> is untouched. The
-    /// temporaries are <see cref="TemporaryOutputs"/>' (<c>.checkpoint-N.tmp-PID-…</c>): an interrupt removes them and
-    /// never lets a rename happen after it, and those of a killed process are swept by <see cref="RemoveStale"/>.
-    /// </summary>
-    public static void WriteReplacing(string path, Action<string> fill)
-    {
-        var full = Path.GetFullPath(path.TrimEnd('/', Path.DirectorySeparatorChar));
-        if (!Directory.Exists(full))
-        {
-            AtomicDirectory.Create(full, fill);
-            return;
-        }
-        var tmp = TemporaryOutputs.Begin(full);
-        string? old = null;
-        try
-        {
-            Directory.CreateDirectory(tmp);
-            fill(tmp);
-            // The folder replaced is itself a temporary from here on: an interrupt or a later run removes it.
-            old = TemporaryOutputs.Begin(full);
-            TemporaryOutputs.Commit(tmp, full, () =>
-            {
-                Directory.Move(full, old);
-                try { Directory.Move(tmp, full); }
-                catch
-                {
-                    Directory.Move(old, full);
-                    throw;
-                }
-            });
-        }
-        catch
-        {
-            TemporaryOutputs.Discard(tmp);
-            if (old is not null) TemporaryOutputs.Discard(old);
-            throw;
-        }
-        TemporaryOutputs.Discard(old);
-    }
-
-    /// <summary>
     /// Removes what a killed run left in <paramref name="outputDir"/>: every temporary (<c>.NAME.tmp-PID-…</c>, a
     /// checkpoint, the final adapter's staging folder, a results file) of a process that no longer runs. Returns the
     /// paths removed (each is also reported through <see cref="TemporaryOutputs.StaleRemoved"/>).

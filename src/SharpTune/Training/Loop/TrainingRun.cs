@@ -334,7 +334,7 @@ public sealed class TrainingRun
         // The best checkpoint becomes known once its folder exists (transformers sets it in _save_checkpoint).
         if (_state.BestGlobalStep is long bestStep && (bestStep == _state.GlobalStep || Directory.Exists(CheckpointFolders.PathOf(_args.OutputDir, bestStep))))
             _state.BestModelCheckpoint = CheckpointFolders.PathOf(_args.OutputDir, bestStep);
-        CheckpointFolders.WriteReplacing(path, tmp =>
+        AtomicDirectory.Replace(path, tmp =>
         {
             WriteModel(tmp, checkpoint: true);
             SafeWrite(Path.Combine(tmp, SchedulerFile), SchedulerJson());
